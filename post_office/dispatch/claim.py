@@ -1,0 +1,72 @@
+"""Claiming due emails for one dispatcher, with a lease, in a short transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..conf import post_office_settings
+from ..models import Email
+
+
+def new_lease_token() -> str:
+    return uuid.uuid4().hex
+
+
+def sending_order() -> list[str]:
+    order = post_office_settings.sending_order
+    # A stable tie-breaker keeps claims deterministic and index-friendly.
+    return order if {"id", "pk", "-id", "-pk"} & set(order) else [*order, "id"]
+
+
+def claim_batch(token: str, batch_size: int, now: datetime | None = None) -> list[Email]:
+    """Claim up to ``batch_size`` due emails for ``token`` and return them, ready to deliver.
+
+    The UPDATE re-checks claimability, so its row count decides ownership on every database;
+    ``SELECT ... FOR UPDATE SKIP LOCKED`` (where supported) only keeps dispatchers off each
+    other's rows. On SQLite each statement runs in autocommit: a deferred transaction there would
+    fail with "database is locked" when upgrading its read lock.
+    """
+    now = now or timezone.now()
+    expires = now + timedelta(seconds=post_office_settings.lease_duration)
+    candidates = Email.objects.claimable(now).order_by(*sending_order())
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch_size])
+            _stamp(ids, token, now, expires)
+    else:
+        ids = list(candidates.values_list("pk", flat=True)[:batch_size])
+        _stamp(ids, token, now, expires)
+    if not ids:
+        return []
+    return list(
+        Email.objects.filter(pk__in=ids, lease_token=token)
+        .select_related("template")
+        .prefetch_related("attachments")
+        .order_by(*sending_order())
+    )
+
+
+def claim_one(email: Email, token: str, now: datetime | None = None) -> bool:
+    """Claim ``email`` for ``token`` if nobody holds it (used for priority 'now')."""
+    now = now or timezone.now()
+    expires = now + timedelta(seconds=post_office_settings.lease_duration)
+    return bool(_stamp([email.pk], token, now, expires))
+
+
+def _stamp(ids: list[int], token: str, now: datetime, expires: datetime) -> int:
+    if not ids:
+        return 0
+    return Email.objects.filter(pk__in=ids).claimable(now).update(
+        lease_token=token, lease_expires_at=expires
+    )
+
+
+def release(ids: list[int], token: str) -> int:
+    """Give unsent emails back to the queue without counting an attempt."""
+    if not ids:
+        return 0
+    return Email.objects.filter(pk__in=ids, lease_token=token).update(lease_token="", lease_expires_at=None)

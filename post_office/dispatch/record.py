@@ -1,0 +1,103 @@
+"""Recording delivery outcomes: every status change of a dispatched email goes through here,
+so the Email row, its Log and the statistics cannot drift apart.
+
+Queries are per outcome, not per email: one UPDATE for the sent, one for the failed, one per
+retry count for the requeued, one INSERT for all logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import STATUS, Email, Log
+from .deliver import DeliveryResult
+from .retry import RetryPolicy, smtp_code
+
+logger = logging.getLogger("post_office")
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    failed: int = 0
+    requeued: int = 0
+    released: int = 0
+    failed_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.requeued += other.requeued
+        self.released += other.released
+        self.failed_ids.extend(other.failed_ids)
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return self.sent, self.failed, self.requeued
+
+
+def describe(exc: BaseException) -> str:
+    code = smtp_code(exc)
+    text = str(exc) or exc.__class__.__name__
+    return f"SMTP {code}: {text}" if code and str(code) not in text[:12] else text
+
+
+def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
+           now: datetime | None = None) -> Tally:
+    """Write the outcome of ``results`` in one transaction and return the counts."""
+    now = now or timezone.now()
+    tally = Tally()
+    sent_ids: list[int] = []
+    failed_ids: list[int] = []
+    released_ids: list[int] = []
+    requeue: dict[int, list[Email]] = defaultdict(list)  # by retry number: one UPDATE each
+    logs: list[Log] = []
+    for result in results:
+        email = result.email
+        if not result.attempted:
+            released_ids.append(email.pk)
+            continue
+        if result.error is None:
+            sent_ids.append(email.pk)
+            email.status = STATUS.sent
+            if log_level >= 2:
+                logs.append(Log(email_id=email.pk, status=STATUS.sent, date=now))
+            continue
+        retries_done = email.number_of_retries or 0
+        if policy.should_retry(retries_done, result.error):
+            requeue[retries_done + 1].append(email)
+        else:
+            failed_ids.append(email.pk)
+            email.status = STATUS.failed
+        if log_level >= 1:
+            logs.append(Log(email_id=email.pk, status=STATUS.failed, date=now,
+                            exception_type=type(result.error).__name__, message=describe(result.error)))
+        logger.warning("Failed to send email %s: %s", email.pk, describe(result.error))
+
+    cleared = {"lease_token": "", "lease_expires_at": None, "last_updated": now}
+    with transaction.atomic():
+        if sent_ids:
+            Email.objects.filter(pk__in=sent_ids).update(status=STATUS.sent, **cleared)
+        if failed_ids:
+            Email.objects.filter(pk__in=failed_ids).update(status=STATUS.failed, **cleared)
+        for retries, emails in requeue.items():
+            retry_at = policy.next_attempt(retries - 1, now)
+            Email.objects.filter(pk__in=[e.pk for e in emails]).update(
+                status=STATUS.requeued, number_of_retries=retries, scheduled_time=retry_at, **cleared
+            )
+            for email in emails:
+                email.status, email.number_of_retries, email.scheduled_time = STATUS.requeued, retries, retry_at
+        if released_ids:
+            Email.objects.filter(pk__in=released_ids).update(lease_token="", lease_expires_at=None)
+        if logs:
+            Log.objects.bulk_create(logs)
+    tally.sent, tally.failed, tally.released = len(sent_ids), len(failed_ids), len(released_ids)
+    tally.requeued = sum(len(emails) for emails in requeue.values())
+    tally.failed_ids = failed_ids
+    return tally
+
