@@ -9,5 +9,7 @@ class PostOfficeConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
-        from . import tasks  # noqa: F401 - connects the CELERY_ENABLED handler
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            tasks,  # noqa: F401 - connects the CELERY_ENABLED handler
+        )

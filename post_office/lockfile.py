@@ -6,6 +6,7 @@ still works for projects that used it for their own purposes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -42,10 +43,8 @@ class FileLock:
             return
 
     def release(self) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.lock_filename)
-        except FileNotFoundError:
-            pass
 
     def __enter__(self) -> FileLock:
         self.acquire()

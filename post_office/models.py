@@ -225,9 +225,6 @@ class EmailTemplate(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.language}".strip()
 
-    def natural_key(self) -> tuple:
-        return (self.name, self.language, self.default_template)
-
     def save(self, *args, **kwargs):
         # Translations share their default's name: lookups and the cache key on (name, language).
         if self.default_template_id and not self.name:
@@ -243,6 +240,9 @@ class EmailTemplate(models.Model):
 
         invalidate_template(self.name)
         return result
+
+    def natural_key(self) -> tuple:
+        return (self.name, self.language, self.default_template)
 
 
 def get_upload_path(instance: Attachment, filename: str) -> str:

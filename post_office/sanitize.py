@@ -54,9 +54,7 @@ def _filter_attribute(tag: str, name: str, value: str) -> bool:
     allowed = ALLOWED_ATTRIBUTES.get(tag, ALLOWED_ATTRIBUTES["*"])
     if name not in allowed:
         return False
-    if name == "style" and _DANGEROUS_CSS.search(value):
-        return False
-    return True
+    return not (name == "style" and _DANGEROUS_CSS.search(value))
 
 
 _cleaner = bleach.Cleaner(
