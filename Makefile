@@ -1,0 +1,62 @@
+# The two commands: `make demo` (install, migrate, sample data, serve the admin) and
+# `make test` (install, then the whole suite on SQLite and on PostgreSQL).
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+# Two xdist workers: most tests wait on SMTP, PostgreSQL or a browser, not on the CPU.
+# PYTEST_WORKERS=0 runs in one process; PYTEST_ARGS passes anything else (e.g. -x, -k name).
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+# A hung test fails after this many seconds instead of stalling the run (pytest-timeout).
+PYTEST_TIMEOUT ?= 300
+PYTEST_OPTS := -n $(PYTEST_WORKERS) --timeout=$(PYTEST_TIMEOUT)
+DEMO_ADDR := 127.0.0.1:8000
+
+.PHONY: help demo demo-data test test-sqlite test-postgres lint bench clean distclean
+
+help:
+	@echo "make demo       install, migrate demo/ on SQLite, load sample data, serve http://$(DEMO_ADDR)/admin/"
+	@echo "make test       install, run the suite on SQLite, then on PostgreSQL (127.0.0.1:5432)"
+	@echo "make lint       ruff"
+	@echo "make bench      benchmarks (bench/)"
+	@echo "make clean      remove the demo database, mail, media and caches (distclean: also .venv)"
+
+# A file target: the install is skipped until pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo-data: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+
+demo: demo-data
+	$(PY) manage.py runserver $(DEMO_ADDR)
+
+# pytest exits 5 when it collected no test: like any non-zero status, that fails make.
+# SQLite pass: everything except the PostgreSQL-only tests (browser tests run here, once).
+# PostgreSQL pass: every test again except the browser ones.
+test: test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed
+	$(PYTEST) $(PYTEST_OPTS) -m "not postgres" $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed
+	POST_OFFICE_TEST_DB=postgres $(PYTEST) $(PYTEST_OPTS) -m "not browser" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.installed
+	@if [ -x bench/run.sh ]; then bench/run.sh; else $(PY) -m bench; fi
+
+clean:
+	rm -rf demo/db.sqlite3 demo/mail demo/media demo/staticfiles .pytest_cache .ruff_cache test-artifacts
+	find . \( -path ./$(VENV) -o -path ./bench/upstream-venv \) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
