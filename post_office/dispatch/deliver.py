@@ -11,16 +11,26 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from django import db
 from django.core.mail import get_connection
 
 from ..conf import post_office_settings
 from ..models import Email
 from ..rendering.message import build_message
+from ..suppression import refused as refused_recipients
 
 logger = logging.getLogger("post_office")
 
 # Errors after which the connection is unusable: reopen it and try the same email once more.
 CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, ConnectionError, socket.timeout, TimeoutError)
+
+# Tries per email when the connection fails under it (dropped, refused, timed out): each on a
+# fresh connection, so one bad connection does not spend the email's retry budget.
+CONNECTION_ATTEMPTS = 3
+
+# Consecutive failures to open a connection after which a thread stops trying that backend for
+# the rest of its batch: a server that is down should cost two connection attempts, not 2 per email.
+OPEN_FAILURES_BEFORE_GIVING_UP = 2
 
 
 class NothingSent(Exception):
@@ -44,11 +54,25 @@ class Connections:
     def __init__(self, opener: Callable[[str], object] | None = None) -> None:
         self._opener = opener or open_connection
         self._open: dict[str, object] = {}
+        self._open_failures: dict[str, int] = {}
+        self._last_error: dict[str, BaseException] = {}
 
     def get(self, alias: str):
         if alias not in self._open:
-            self._open[alias] = self._opener(alias)
+            try:
+                self._open[alias] = self._opener(alias)
+            except BaseException as exc:
+                self._open_failures[alias] = self._open_failures.get(alias, 0) + 1
+                self._last_error[alias] = exc
+                raise
+            self._open_failures[alias] = 0
         return self._open[alias]
+
+    def unreachable(self, alias: str) -> BaseException | None:
+        """The error that makes ``alias`` look down for this batch, or None."""
+        if self._open_failures.get(alias, 0) >= OPEN_FAILURES_BEFORE_GIVING_UP:
+            return self._last_error.get(alias)
+        return None
 
     def discard(self, alias: str) -> None:
         connection = self._open.pop(alias, None)
@@ -76,11 +100,15 @@ def _close_quietly(connection) -> None:
 def send_one(email: Email, connections: Connections) -> DeliveryResult:
     """Build and send ``email`` over the thread's connection; never raises."""
     alias = email.backend_alias or "default"
+    down = connections.unreachable(alias)
+    if down is not None:
+        # Counted as an attempt (the retry policy decides), so a dead server cannot loop a batch.
+        return DeliveryResult(email, down)
     try:
         message = build_message(email, attachments=email.attachments.all())
     except Exception as exc:  # noqa: BLE001 - any rendering failure is this email's failure
         return DeliveryResult(email, exc)
-    for attempt in (1, 2):
+    for attempt in range(1, CONNECTION_ATTEMPTS + 1):
         try:
             message.connection = connections.get(alias)
             if message.send() == 0:  # None (some ESP backends) means "no count", not failure
@@ -88,7 +116,7 @@ def send_one(email: Email, connections: Connections) -> DeliveryResult:
             return DeliveryResult(email)
         except CONNECTION_ERRORS as exc:
             connections.discard(alias)
-            if attempt == 2:
+            if attempt == CONNECTION_ATTEMPTS or connections.unreachable(alias) is not None:
                 return DeliveryResult(email, exc)
             logger.info("Connection to backend %r dropped (%s); reopening for email %s.", alias, exc, email.pk)
         except Exception as exc:  # noqa: BLE001 - a backend may raise anything; record it
@@ -99,13 +127,29 @@ def send_one(email: Email, connections: Connections) -> DeliveryResult:
 
 
 def deliver(emails: list[Email], threads: int, deadline: float, stop: threading.Event | None = None,
-            connection=None) -> Iterator[DeliveryResult]:
-    """Yield one result per email as deliveries finish; emails not started by ``deadline``
-    (``time.monotonic()``) or before ``stop`` is set come back with ``attempted=False``.
+            connection=None, window: threading.Semaphore | None = None,
+            hang_grace: float = 60.0) -> Iterator[DeliveryResult]:
+    """Yield one result per email as deliveries finish.
 
-    ``connection`` (a backend instance) forces every email through it, in this thread.
+    Emails not started by ``deadline`` (``time.monotonic()``) or before ``stop`` is set come back
+    with ``attempted=False``. ``connection`` (a backend instance) forces every email through it,
+    in this thread.
+
+    ``window``: a thread takes a permit before each send; the caller releases one per attempted
+    result once it is recorded. Its size therefore bounds the messages a server may have accepted
+    that the database does not know about yet (the duplicate window after a crash).
+
+    A send still running ``hang_grace`` seconds after ``deadline`` (a backend without a timeout) is
+    abandoned: no result is yielded for it, so its email keeps its lease until that expires.
     """
     stop = stop or threading.Event()
+    refused = refused_recipients(emails)  # SUPPRESS_BOUNCED: one query per batch, none when off
+    for email in emails:
+        if email.pk in refused:
+            if window is not None:
+                window.acquire()  # the caller gives one back per attempted result
+            yield DeliveryResult(email, refused[email.pk])
+    emails = [email for email in emails if email.pk not in refused]
     if connection is not None or threads <= 1 or len(emails) <= 1:
         yield from _deliver_inline(emails, deadline, stop, connection)
         return
@@ -113,18 +157,32 @@ def deliver(emails: list[Email], threads: int, deadline: float, stop: threading.
     for email in emails:
         work.put(email)
     results: queue.SimpleQueue[DeliveryResult | None] = queue.SimpleQueue()
+    quit_now = threading.Event()  # set when the caller stops waiting: threads leave at once
+
+    def may_continue() -> bool:
+        return not (stop.is_set() or quit_now.is_set()) and time.monotonic() < deadline
 
     def worker() -> None:
         connections = Connections()
         try:
-            while not stop.is_set() and time.monotonic() < deadline:
+            while may_continue():
                 try:
                     email = work.get_nowait()
                 except queue.Empty:
                     break
-                results.put(send_one(email, connections))
+                if window is not None:
+                    while not window.acquire(timeout=0.1):
+                        if not may_continue():
+                            break
+                    else:
+                        results.put(_send_guarded(email, connections))
+                        continue
+                    results.put(DeliveryResult(email, attempted=False))
+                    break
+                results.put(_send_guarded(email, connections))
         finally:
             connections.close()
+            db.connections.close_all()  # this thread's database connections, if it opened any
             results.put(None)
 
     pool = [threading.Thread(target=worker, name=f"post_office-{n}", daemon=True)
@@ -132,17 +190,38 @@ def deliver(emails: list[Email], threads: int, deadline: float, stop: threading.
     for thread in pool:
         thread.start()
     running = len(pool)
-    while running:
-        item = results.get()
-        if item is None:
-            running -= 1
-        else:
-            yield item
+    try:
+        while running:
+            try:
+                item = results.get(timeout=max(deadline + hang_grace - time.monotonic(), 0.01))
+            except queue.Empty:
+                if time.monotonic() < deadline + hang_grace:
+                    continue
+                logger.warning("%d delivery thread(s) still busy %.0f s after the batch deadline; "
+                               "their emails keep their lease until it expires.", running, hang_grace)
+                break
+            if item is None:
+                running -= 1
+            else:
+                yield item
+    finally:
+        # Also when the caller stops listening (e.g. recording failed): no sends nobody records.
+        quit_now.set()
     while True:
         try:
             yield DeliveryResult(work.get_nowait(), attempted=False)
         except queue.Empty:
             break
+
+
+def _send_guarded(email: Email, connections: Connections) -> DeliveryResult:
+    """``send_one``, turning even an unexpected crash into this email's result, so no email a
+    thread took is left without an outcome."""
+    try:
+        return send_one(email, connections)
+    except BaseException as exc:  # noqa: BLE001 - recorded as the email's failure
+        logger.exception("Delivery thread crashed on email %s.", email.pk)
+        return DeliveryResult(email, exc)
 
 
 def _deliver_inline(emails, deadline, stop, connection) -> Iterator[DeliveryResult]:

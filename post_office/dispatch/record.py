@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import STATUS, Email, Log
+from ..stats.rollup import add_to_rollup, tally_by_backend
 from .deliver import DeliveryResult
 from .retry import RetryPolicy, smtp_code
 
@@ -55,12 +56,14 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
     sent_ids: list[int] = []
     failed_ids: list[int] = []
     released_ids: list[int] = []
+    tokens: set[str] = set()
     requeue: dict[int, list[Email]] = defaultdict(list)  # by retry number: one UPDATE each
     logs: list[Log] = []
     for result in results:
         email = result.email
         if not result.attempted:
             released_ids.append(email.pk)
+            tokens.add(email.lease_token)
             continue
         if result.error is None:
             sent_ids.append(email.pk)
@@ -93,9 +96,12 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
             for email in emails:
                 email.status, email.number_of_retries, email.scheduled_time = STATUS.requeued, retries, retry_at
         if released_ids:
-            Email.objects.filter(pk__in=released_ids).update(lease_token="", lease_expires_at=None)
+            # Only our own claim: the lease may have passed to another dispatcher meanwhile.
+            Email.objects.filter(pk__in=released_ids, lease_token__in=tokens).update(
+                lease_token="", lease_expires_at=None)
         if logs:
             Log.objects.bulk_create(logs)
+        add_to_rollup(tally_by_backend(results, now), now)  # the dashboard's counters, same commit
     tally.sent, tally.failed, tally.released = len(sent_ids), len(failed_ids), len(released_ids)
     tally.requeued = sum(len(emails) for emails in requeue.values())
     tally.failed_ids = failed_ids

@@ -16,9 +16,9 @@ def is_permanent(exc: BaseException) -> bool:
     Temporary: 4xx replies, dropped or refused connections, timeouts, and anything a non-SMTP
     backend raises (we cannot tell, so the retry budget decides, as django-post_office did).
     """
-    from ..errors import AttachmentError, InvalidTemplateError
+    from ..errors import AttachmentError, InvalidTemplateError, SuppressedRecipientError
 
-    if isinstance(exc, (InvalidTemplateError, AttachmentError)):
+    if isinstance(exc, (InvalidTemplateError, AttachmentError, SuppressedRecipientError)):
         return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]

@@ -2,16 +2,23 @@
 
 In-process: ``with SmtpSink() as sink: ... sink.messages``.
 Own process: ``python -m tests.support.smtp_sink --port 0 --out DIR`` prints its port, then
-appends one JSON line per accepted message to ``DIR/messages.jsonl``.
+appends one JSON line per accepted message to ``DIR/messages.jsonl``; on SIGTERM it writes its
+connection counts to ``DIR/stats.json``.
 
 Faults, decided per message by its ``X-Fault`` header (so tests choose which emails fail):
 ``451-once`` (temporary, then accepted), ``550`` (permanent), ``drop-once`` (connection dropped
-mid-DATA, then accepted). ``refuse_every=N`` closes every Nth connection at once.
+mid-DATA, then accepted). ``refuse_every=N`` closes every Nth connection at once (before the
+greeting, as a server at its connection limit does).
+
+Every accepted message records the number of the connection it came on (``Received.connection``,
+``"connection"`` in the JSON line), so tests can tell how many connections a dispatcher used;
+``sink.connections`` counts connections (refused ones included), ``sink.refused`` the refused ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email
 import email.policy
 import json
@@ -31,6 +38,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    connection: int = 0
+    peer: tuple | None = None  # (host, port) of the client: one per SMTP connection
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -43,8 +52,22 @@ class Handler:
     faulted: set[str] = field(default_factory=set)
     out: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    connections: int = 0
+    refused: int = 0
+    delay: float = 0.0  # seconds before answering each DATA: a slow server, without blocking others
+
+    def connection_opened(self, refuse_every: int) -> tuple[int, bool]:
+        """Number the new connection; True when it is to be refused."""
+        with self.lock:
+            self.connections += 1
+            number = self.connections
+            refuse = bool(refuse_every) and number % refuse_every == 0
+            self.refused += refuse
+        return number, refuse
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         raw = envelope.original_content or envelope.content
         parsed = email.message_from_bytes(raw)
         fault = (parsed.get("X-Fault") or "").strip()
@@ -57,9 +80,11 @@ class Handler:
         if fault == "451-once" and first_time:
             return "451 4.3.0 Try again later"
         if fault == "drop-once" and first_time:
-            session.transport.abort()  # the client sees the connection drop mid-DATA
+            server.transport.abort()  # the client sees the connection drop mid-DATA
             return "421 closing"
-        received = Received(envelope.mail_from, list(envelope.rcpt_tos), raw)
+        received = Received(envelope.mail_from, list(envelope.rcpt_tos), raw,
+                            connection=getattr(server, "connection_number", 0),
+                            peer=tuple(session.peer or ()))
         with self.lock:
             self.messages.append(received)
             if self.out:
@@ -67,22 +92,32 @@ class Handler:
                     handle.write(json.dumps({
                         "mail_from": received.mail_from, "rcpt_tos": received.rcpt_tos,
                         "message_id": parsed.get("Message-ID"), "subject": parsed.get("Subject"),
-                        "pid": os.getpid(), "time": time.time(),
+                        "pid": os.getpid(), "time": time.time(), "connection": received.connection,
                     }) + "\n")
         return "250 OK"
 
 
 class FaultySMTP(SMTP):
-    connections = 0
-    refuse_every = 0
+    """aiosmtpd's server, numbering its connections and refusing every ``refuse_every``-th."""
+
+    def __init__(self, handler, refuse_every: int = 0, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.refuse_every = refuse_every
+        self.connection_number = 0
+        self.refused = False
 
     def connection_made(self, transport):
-        cls = type(self)
-        cls.connections += 1
-        if cls.refuse_every and cls.connections % cls.refuse_every == 0:
+        # The counter lives on the handler: aiosmtpd builds one server object per connection.
+        self.connection_number, self.refused = self.event_handler.connection_opened(self.refuse_every)
+        if self.refused:
             transport.abort()
             return
         super().connection_made(transport)
+
+    def connection_lost(self, error):
+        if self.refused:  # never started a session: nothing to tear down
+            return
+        super().connection_lost(error)
 
 
 class SinkController(Controller):
@@ -91,15 +126,15 @@ class SinkController(Controller):
         super().__init__(handler, **kwargs)
 
     def factory(self):
-        smtp_class = type("SinkSMTP", (FaultySMTP,), {"connections": 0, "refuse_every": self.refuse_every})
-        return smtp_class(self.handler, **self.SMTP_kwargs)
+        return FaultySMTP(self.handler, refuse_every=self.refuse_every, **self.SMTP_kwargs)
 
 
 class SmtpSink:
     """``with SmtpSink() as sink:`` a live server on 127.0.0.1:<sink.port>."""
 
-    def __init__(self, refuse_every: int = 0, out: str | None = None, port: int = 0) -> None:
-        self.handler = Handler(out=out)
+    def __init__(self, refuse_every: int = 0, out: str | None = None, port: int = 0,
+                 delay: float = 0.0) -> None:
+        self.handler = Handler(out=out, delay=delay)
         self.controller = SinkController(
             self.handler, refuse_every=refuse_every, hostname="127.0.0.1", port=port or _free_port(),
             data_size_limit=50 * 1024 * 1024,
@@ -114,8 +149,18 @@ class SmtpSink:
         with self.handler.lock:
             return list(self.handler.messages)
 
+    @property
+    def connections(self) -> int:
+        return self.handler.connections
+
+    @property
+    def refused(self) -> int:
+        return self.handler.refused
+
     def start(self) -> SmtpSink:
         self.controller.start()
+        with self.handler.lock:  # forget aiosmtpd's own start-up probe connection
+            self.handler.connections = self.handler.refused = 0
         return self
 
     def stop(self) -> None:
@@ -141,14 +186,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", required=True)
     parser.add_argument("--refuse-every", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before answering each message")
     args = parser.parse_args()
-    sink = SmtpSink(refuse_every=args.refuse_every, out=args.out, port=args.port).start()
+    sink = SmtpSink(refuse_every=args.refuse_every, out=args.out, port=args.port, delay=args.delay).start()
     print(sink.port, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
     stop.wait()
     sink.stop()
+    with open(os.path.join(args.out, "stats.json"), "w") as handle:
+        json.dump({"connections": sink.connections, "refused": sink.refused}, handle)
     sys.exit(0)
 
 

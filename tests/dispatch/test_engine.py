@@ -1,0 +1,162 @@
+"""The engine's contracts, each against a real database (and a real SMTP server where it sends)."""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from post_office import mail
+from post_office.dispatch.claim import claim_batch, new_lease_token
+from post_office.dispatch.engine import run_batch, send_queued_until_done
+from post_office.models import STATUS, Attachment, Email, EmailTemplate, Log
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_expired_lease_returns_the_email_to_the_queue(settings, queue_emails):
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "LEASE_DURATION": 60}
+    ids = queue_emails(3)
+    now = timezone.now()
+    first, second = new_lease_token(), new_lease_token()
+
+    assert sorted(e.pk for e in claim_batch(first, 10, now)) == sorted(ids)
+    assert claim_batch(second, 10, now + timedelta(seconds=59)) == []  # still held
+    reclaimed = claim_batch(second, 10, now + timedelta(seconds=61))  # the first one died
+
+    assert sorted(e.pk for e in reclaimed) == sorted(ids)
+    assert set(Email.objects.values_list("lease_token", flat=True)) == {second}
+
+
+def test_concurrent_claims_never_hand_one_email_to_two_tokens(queue_emails):
+    ids = queue_emails(400)
+    claimed: dict[str, list[int]] = {}
+    start = threading.Barrier(2)
+
+    def claimer(name: str) -> None:
+        mine = claimed.setdefault(name, [])
+        start.wait()
+        try:
+            while batch := claim_batch(new_lease_token(), 25):
+                mine.extend(email.pk for email in batch)
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    threads = [threading.Thread(target=claimer, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not set(claimed["a"]) & set(claimed["b"])
+    assert sorted(claimed["a"] + claimed["b"]) == sorted(ids)
+    assert claimed["a"] and claimed["b"]  # both really competed
+
+
+def _queue_templated_with_attachment(n: int, template: EmailTemplate, attachment: Attachment) -> None:
+    emails = Email.objects.bulk_create([
+        Email(from_email="f@example.com", to=[f"u{i}@example.com"], status=STATUS.queued, template=template,
+              context={"name": f"user {i}"}, priority=1)  # context set: rendered at delivery
+        for i in range(n)
+    ])
+    Attachment.emails.through.objects.bulk_create([
+        Attachment.emails.through(attachment_id=attachment.pk, email_id=email.pk) for email in emails
+    ])
+
+
+def test_queries_per_batch_do_not_grow_with_its_size(settings, mailoutbox):
+    # One thread: deliveries run in this thread, so every query they make is captured too.
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 1, "LOG_LEVEL": 2}
+    template = EmailTemplate.objects.create(name="welcome", subject="Hi {{ name }}", content="Hello {{ name }}",
+                                            html_content="<p>Hello {{ name }}</p>")
+    attachment = Attachment(name="terms.txt", mimetype="text/plain")
+    attachment.file.save("terms.txt", ContentFile(b"the terms"), save=True)
+    _queue_templated_with_attachment(5, template, attachment)
+    run_batch()  # warm-up: one-off lookups (caches, content types) are not per-batch costs
+    counts, sql = {}, {}
+    for size in (50, 200):
+        settings.POST_OFFICE = {**settings.POST_OFFICE, "BATCH_SIZE": size}  # results flushed once
+        _queue_templated_with_attachment(size, template, attachment)
+        with CaptureQueriesContext(connection) as queries:
+            tally = run_batch()
+        assert tally.sent == size
+        counts[size] = len(queries)
+        sql[size] = [q["sql"][:80] for q in queries.captured_queries]
+
+    assert len(mailoutbox) == 255
+    assert mailoutbox[-1].subject.startswith("Hi user") and mailoutbox[-1].attachments
+    # The only growth allowed is the database's own cap on parameters per INSERT (SQLite: 999).
+    log_chunk = connection.ops.bulk_batch_size([f for f in Log._meta.concrete_fields if not f.primary_key],
+                                               [Log()] * 200)
+    chunking = math.ceil(200 / log_chunk) - math.ceil(50 / log_chunk)
+    assert counts[200] == counts[50] + chunking, sql
+    statements = [q for q in sql[50] if not q.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+    # claim 2, load 2, record: status UPDATE + log INSERT + the statistics row
+    assert len(statements) <= 7, "\n".join(sql[50])
+
+
+def test_each_thread_reuses_one_connection_for_its_whole_batch(settings, smtp_backend, queue_emails):
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 3, "BATCH_SIZE": 60}
+    queue_emails(60)
+
+    assert run_batch().sent == 60
+
+    assert len(smtp_backend.messages) == 60
+    assert smtp_backend.connections == 3
+    assert len({m.connection for m in smtp_backend.messages}) == 3
+
+
+def test_batch_delivery_timeout_releases_unsent_emails_to_the_queue(settings, smtp_backend, queue_emails):
+    smtp_backend.handler.delay = 0.05  # a slow server: 20 messages/s per connection
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 2, "BATCH_DELIVERY_TIMEOUT": 0.4,
+                            "LOG_LEVEL": 2}
+    ids = queue_emails(60)
+
+    tally = run_batch(batch_size=60)
+
+    assert 0 < tally.sent < 60
+    assert tally.sent + tally.released == 60 and tally.failed == tally.requeued == 0
+    assert len(smtp_backend.messages) == tally.sent
+    released = Email.objects.filter(id__in=ids).exclude(status=STATUS.sent)
+    assert released.count() == tally.released
+    # Back in the queue as they were: no attempt counted, no log, no lease.
+    assert set(released.values_list("status", "number_of_retries", "lease_token")) == {(STATUS.queued, None, "")}
+    assert not Log.objects.filter(email__in=released).exists()
+    assert sorted(e.pk for e in claim_batch(new_lease_token(), 100)) == sorted(released.values_list("pk", flat=True))
+
+
+def test_priority_now_is_recorded_by_the_same_engine(settings, smtp_backend):
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "MAX_RETRIES": 1, "RETRY_INTERVAL": 0, "LOG_LEVEL": 2,
+                            "MESSAGE_ID_ENABLED": True}  # the sink's "451 once" is per Message-ID
+
+    ok = mail.send("a@example.com", "f@example.com", subject="now", message="m", priority="now")
+    deferred = mail.send("b@example.com", "f@example.com", subject="later", message="m", priority="now",
+                         headers={"X-Fault": "451-once"})
+
+    ok.refresh_from_db()
+    deferred.refresh_from_db()
+    assert (ok.status, ok.lease_token, ok.lease_expires_at) == (STATUS.sent, "", None)
+    assert list(ok.logs.values_list("status", flat=True)) == [STATUS.sent]
+    # A 451 is requeued by the retry policy, exactly as in a batch, and the next run delivers it.
+    assert (deferred.status, deferred.number_of_retries, deferred.lease_token) == (STATUS.requeued, 1, "")
+    assert "451" in deferred.logs.get().message
+    assert send_queued_until_done() == (1, 0, 0)
+    assert [m.message["Subject"] for m in smtp_backend.messages] == ["now", "later"]
+
+
+def test_dispatching_an_email_another_dispatcher_holds_sends_nothing(smtp_backend, queue_emails):
+    [email_id] = queue_emails(1)
+    [held] = claim_batch(new_lease_token(), 10)
+
+    email = Email.objects.get(pk=email_id)
+    email.lease_token = ""  # as loaded before the claim
+    assert email.dispatch() == STATUS.queued
+
+    assert smtp_backend.messages == []
+    assert Email.objects.get(pk=email_id).lease_token == held.lease_token
