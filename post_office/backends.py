@@ -17,7 +17,9 @@ def _attachment_files(message: EmailMessage) -> list[AttachmentFile]:
             headers = {k: v for k, v in item.items()
                        if k.lower() not in ("content-type", "content-transfer-encoding", "mime-version")}
             content = item.get_payload(decode=True)
-            if content is None:  # a multipart or message/rfc822 part: keep its bytes as sent
+            if content is None and item.get_content_type() == "message/rfc822":
+                content = item.get_payload(0).as_bytes()  # the attached message itself
+            elif content is None:  # a multipart part: keep its bytes as sent
                 content = item.as_bytes()
             files.append(AttachmentFile(name=item.get_filename() or "attachment", content=content,
                                         mimetype=item.get_content_type(), headers=headers))

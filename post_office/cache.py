@@ -59,3 +59,10 @@ def invalidate_template(name: str) -> None:
     if cache:
         languages = [""] + [code for code, _label in settings.LANGUAGES]
         cache.delete_many([get_cache_key(name, language) for language in languages])
+
+
+def __getattr__(name: str) -> Any:
+    # django-post_office bound ``cache_backend`` at import; resolve it on access instead.
+    if name == "cache_backend":
+        return get_cache()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

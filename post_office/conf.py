@@ -107,11 +107,10 @@ class PostOfficeSettings:
 
     @property
     def lease_duration(self) -> float:
-        """Seconds a claim lasts; a dead dispatcher's emails return to the queue after it.
-
-        Defaults to BATCH_DELIVERY_TIMEOUT + 60 s, so a live batch never outlives its lease.
+        """Seconds a claim lasts unless renewed; a dead dispatcher's emails return to the queue
+        after it. A live dispatcher renews its batch's lease every third of this (default 60 s).
         """
-        return self._seconds("LEASE_DURATION", self.batch_delivery_timeout + 60)
+        return self._seconds("LEASE_DURATION", 60)
 
     @property
     def results_flush_size(self) -> int:
@@ -220,8 +219,34 @@ class PostOfficeSettings:
         return getattr(django_settings, "POST_OFFICE_CACHE", True) is not False
 
     def webhook_config(self, provider: str) -> dict[str, Any]:
+        """``WEBHOOKS[provider]``; the provider key matches case-insensitively ('SES' or 'ses')."""
         value = self._get("WEBHOOKS", {}) or {}
-        return dict(value.get(provider, {}) or {})
+        if not isinstance(value, dict):
+            raise ConfigurationError("POST_OFFICE['WEBHOOKS'] must be a dict of provider name -> settings.")
+        matches = [key for key in value if str(key).lower() == provider.lower()]
+        config = value[matches[0]] if matches else {}
+        if not isinstance(config or {}, dict):
+            raise ConfigurationError(f"POST_OFFICE['WEBHOOKS']['{matches[0]}'] must be a dict.")
+        return dict(config or {})
+
+    @property
+    def suppress_bounced(self) -> bool:
+        """Fail, at delivery, emails to addresses that hard-bounced or complained (default off)."""
+        return bool(self._get("SUPPRESS_BOUNCED", False))
+
+    # --- statistics ----------------------------------------------------------------------------
+    @property
+    def stats_enabled(self) -> bool:
+        """Keep the dashboard's per-minute counters up to date while dispatching (default on)."""
+        return bool(self._get("STATS_ENABLED", True))
+
+    @property
+    def metrics_token(self) -> str | None:
+        """Bearer token accepted by the Prometheus metrics view; without it, staff only."""
+        value = self._get("METRICS_TOKEN", None)
+        if value is not None and (not isinstance(value, str) or len(value) < 16):
+            raise ConfigurationError("POST_OFFICE['METRICS_TOKEN'] must be a string of at least 16 characters.")
+        return value or None
 
     def import_class(self, key: str, path: str) -> Any:
         try:

@@ -37,9 +37,29 @@ class InvalidTemplateError(PostOfficeError, ValueError):
     """A template cannot be found or compiled."""
 
 
+class MissingTranslationError(InvalidTemplateError):
+    """A template has no translation in the requested language and ``STRICT_TRANSLATIONS`` is on."""
+
+
 class AttachmentError(PostOfficeError, ValueError):
     """An attachment cannot be read or is malformed."""
 
 
 class UnknownBackendError(PostOfficeError, ValueError):
     """A backend alias is not configured in ``POST_OFFICE['BACKENDS']``."""
+
+
+class InvalidAttachmentError(InvalidEmailError, AttachmentError):
+    """The ``attachments`` argument of ``mail.send()`` holds something unreadable or malformed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("attachments", message)
+
+
+class SuppressedRecipientError(PostOfficeError, ValueError):
+    """A recipient hard-bounced or complained before and ``SUPPRESS_BOUNCED`` is on: the email
+    fails without being sent (see :mod:`post_office.suppression`). ``addresses`` names them."""
+
+    def __init__(self, addresses: list[str], message: str) -> None:
+        self.addresses = addresses
+        super().__init__(message)

@@ -33,7 +33,29 @@ class CommaSeparatedEmailField(TextField):
 
     def to_python(self, value):
         if isinstance(value, str):
-            if value == "":
-                return []
-            return [s.strip() for s in value.split(",")]
+            return split_addresses(value)
         return list(value or [])
+
+
+def split_addresses(value: str) -> list[str]:
+    """Split on commas outside quotes and angle brackets: ``"Smith, John" <j@example.com>`` is one
+    address (a plain ``split(",")`` would cut the display name in two)."""
+    parts, current, quoted, angle, escaped = [], [], False, False, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angle = True
+        elif char == ">" and not quoted:
+            angle = False
+        elif char == "," and not quoted and not angle:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]

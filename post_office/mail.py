@@ -7,21 +7,26 @@ rows, and hand delivery to :mod:`post_office.dispatch`.
 from __future__ import annotations
 
 import datetime
+import json
+import logging
 from collections.abc import Iterable, Sequence
 from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import JSONField, QuerySet
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
 from .conf import post_office_settings
 from .dispatch import engine
 from .dispatch.claim import new_lease_token, sending_order
-from .errors import InvalidEmailError, InvalidTemplateError
+from .errors import InvalidEmailError, InvalidTemplateError, MissingTranslationError, UnknownBackendError
 from .models import PRIORITY, STATUS, Email, EmailTemplate
 from .rendering.templates import (
+    check_template_source,
     get_email_template,
     known_languages,
     render_email_template,
@@ -29,9 +34,19 @@ from .rendering.templates import (
     translation_of,
 )
 from .signals import email_queued
-from .utils import create_attachments, parse_emails, parse_priority, read_attachments
+from .utils import (
+    AttachmentFile,
+    create_attachments,
+    delete_attachment_files,
+    parse_emails,
+    parse_priority,
+    read_attachments,
+)
 
+logger = logging.getLogger("post_office")
 default_lockfile = "/tmp/post_office"  # accepted for compatibility; claims live in the database
+# Kept for imports written against django-post_office; batches here end by BATCH_DELIVERY_TIMEOUT.
+WORKER_COMPLETION_GRACE_PERIOD = 5
 
 
 def _aware(value: datetime.date | datetime.datetime | None, field: str) -> datetime.datetime | None:
@@ -50,15 +65,20 @@ def _resolve_template(template: EmailTemplate | str, language: str,
                       memo: dict | None = None) -> EmailTemplate:
     if language and language not in known_languages():
         raise InvalidEmailError("language", f"{language!r} is not in settings.LANGUAGES.")
-    if isinstance(template, EmailTemplate):
-        return translation_of(template, language)
-    if not isinstance(template, str) or not template:
+    if not isinstance(template, (EmailTemplate, str)) or not template:
         raise InvalidEmailError("template", "must be an EmailTemplate or the name of one.")
-    key = (template, language)
+    if isinstance(template, EmailTemplate) and template.pk is None:
+        raise InvalidEmailError("template", "the EmailTemplate instance must be saved first.")
+    key = (template.pk if isinstance(template, EmailTemplate) else template, language)
     if memo is not None and key in memo:
         return memo[key]
     try:
-        resolved = get_email_template(template, language)
+        if isinstance(template, EmailTemplate):
+            resolved = translation_of(template, language)
+        else:
+            resolved = get_email_template(template, language)
+    except MissingTranslationError as exc:
+        raise InvalidEmailError("language", str(exc)) from exc
     except InvalidTemplateError as exc:
         raise InvalidEmailError("template", str(exc)) from exc
     if memo is not None:
@@ -82,8 +102,10 @@ def create(sender: str, recipients: Sequence[str] | str | None = None, cc=None, 
         expires_at=_aware(expires_at, "expires_at"), message_id=message_id, headers=headers,
         priority=priority, status=STATUS.queued, backend_alias=backend, template=template,
     )
+    if email.scheduled_time and email.expires_at and email.expires_at <= email.scheduled_time:
+        raise InvalidEmailError("expires_at", "is not after scheduled_time: the email could never be sent.")
     if render_on_delivery:
-        email.context = context or {}
+        email.context = _storable_context(context)
     else:
         try:
             if template is not None:
@@ -91,17 +113,57 @@ def create(sender: str, recipients: Sequence[str] | str | None = None, cc=None, 
                 subject, message, html_message = parts.subject, parts.text, parts.html
                 email._inline_images = parts.inline_images
             else:
-                subject = " ".join(render_string(subject, context).splitlines())
-                message = render_string(message, context)
-                html_message = render_string(html_message, context)
+                subject = " ".join(_render_argument("subject", subject, context).splitlines())
+                message = _render_argument("message", message, context)
+                html_message = _render_argument("html_message", html_message, context, autoescape=True)
         except InvalidTemplateError as exc:
             raise InvalidEmailError("template", str(exc)) from exc
-        except Exception as exc:  # TemplateSyntaxError from a one-off message string
-            raise InvalidEmailError("message", f"cannot render: {exc}") from exc
         email.subject, email.message, email.html_message = subject, message, html_message
     if commit:
         email.save()
     return email
+
+
+def _storable_context(context: Any) -> dict[str, Any]:
+    """The context stored for render_on_delivery, refused now if CONTEXT_FIELD_CLASS cannot store it."""
+    if context is None:
+        return {}
+    if not isinstance(context, dict):
+        raise InvalidEmailError("context", f"must be a dict, got {type(context).__name__}.")
+    field = Email._meta.get_field("context")
+    try:
+        if isinstance(field, JSONField):
+            json.dumps(context, cls=field.encoder)  # PostgreSQL's adapter would only dump at INSERT
+        else:
+            field.get_db_prep_save(context, connection=db_connection)
+    except (TypeError, ValueError) as exc:
+        raise InvalidEmailError(
+            "context", f"cannot be stored for render_on_delivery by {type(field).__name__}: {exc}"
+        ) from exc
+    return context
+
+
+def _check_headers(headers: Any) -> None:
+    if headers is None:
+        return
+    if not isinstance(headers, dict):
+        raise InvalidEmailError("headers", "must be a dict of header name -> value.")
+    for name, value in headers.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if not isinstance(name, str) or not name or any(ch in name for ch in ":\r\n "):
+            raise InvalidEmailError("headers", f"{name!r} is not a valid header name.")
+        for item in values:
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise InvalidEmailError("headers", f"{name}: {item!r} is not a text value.")
+            if isinstance(item, str) and ("\n" in item or "\r" in item):
+                raise InvalidEmailError("headers", f"{name}: a value may not contain a newline.")
+
+
+def _render_argument(name: str, source: str, context: dict[str, Any] | None, autoescape: bool = False) -> str:
+    try:
+        return render_string(source, context, autoescape=autoescape)
+    except (TemplateSyntaxError, TemplateDoesNotExist) as exc:
+        raise InvalidEmailError(name, f"cannot render: {exc}") from exc
 
 
 def _validate(recipients, sender, template, subject, message, html_message, cc, bcc, headers,
@@ -116,15 +178,32 @@ def _validate(recipients, sender, template, subject, message, html_message, cc, 
     parse_emails([sender], "sender")
     if not (parse_emails(recipients, "recipients") or parse_emails(cc, "cc") or parse_emails(bcc, "bcc")):
         raise InvalidEmailError("recipients", "at least one recipient (recipients, cc or bcc) is required.")
-    if headers is not None and (not isinstance(headers, dict)
-                                or not all(isinstance(k, str) for k in headers)):
-        raise InvalidEmailError("headers", "must be a dict of header name -> value.")
+    _check_headers(headers)
     priority = parse_priority(priority)
     backend = backend or ""
     if backend:
-        post_office_settings.backend_path(backend)  # raises naming the alias
+        try:
+            post_office_settings.backend_path(backend)
+        except UnknownBackendError as exc:
+            raise InvalidEmailError("backend", str(exc).removeprefix("backend: ")) from exc
     resolved = _resolve_template(template, language, memo) if template else None
+    if resolved is not None and render_on_delivery:
+        _check_compiles(resolved, memo)
     return sender, resolved, priority, backend
+
+
+def _check_compiles(template: EmailTemplate, memo: dict | None) -> None:
+    """A template rendered only at delivery must at least compile now, while the caller listens."""
+    key = ("compiles", template.pk)
+    if memo is not None and key in memo:
+        return
+    for part in (template.subject, template.content, template.html_content):
+        try:
+            check_template_source(part or "")
+        except InvalidTemplateError as exc:
+            raise InvalidEmailError("template", f"{template.name!r}: {exc}") from exc
+    if memo is not None:
+        memo[key] = True
 
 
 def send(recipients=None, sender=None, template=None, context=None, subject="", message="",
@@ -142,21 +221,26 @@ def send(recipients=None, sender=None, template=None, context=None, subject="", 
         if attachments:
             raise InvalidEmailError("attachments", "are not supported with commit=False / send_many().")
     files = _attachment_files(attachments)
-    with transaction.atomic():
-        email = create(sender, recipients, cc, bcc, subject, message, html_message, context,
-                       scheduled_time, expires_at, headers, template, priority, render_on_delivery,
-                       commit=False, backend=backend)
-        if not commit:
-            return email
-        if priority == PRIORITY.now:
-            # Hold the claim from the start so no dispatcher races the inline delivery.
-            email.lease_token = new_lease_token()
-            email.lease_expires_at = timezone.now() + datetime.timedelta(
-                seconds=post_office_settings.lease_duration)
-        email.save()
-        inline_files = _inline_image_files(email)
-        if files or inline_files:
-            email.attachments.add(*create_attachments(files + inline_files))
+    email = create(sender, recipients, cc, bcc, subject, message, html_message, context,
+                   scheduled_time, expires_at, headers, template, priority, render_on_delivery,
+                   commit=False, backend=backend)
+    if not commit:
+        return email
+    if priority == PRIORITY.now:
+        # Hold the claim from the start so no dispatcher races the inline delivery.
+        email.lease_token = email._claimed_by_send = new_lease_token()
+        email.lease_expires_at = timezone.now() + datetime.timedelta(seconds=post_office_settings.lease_duration)
+    stored: list = []
+    try:
+        with transaction.atomic():
+            email.save()
+            inline_files = _inline_image_files(email)
+            if files or inline_files:
+                stored = create_attachments(files + inline_files)
+                email.attachments.add(*stored)
+    except BaseException:
+        delete_attachment_files(stored)  # the rows were rolled back; their files must go too
+        raise
     if priority == PRIORITY.now:
         email.dispatch(log_level=log_level)
     else:
@@ -167,15 +251,13 @@ def send(recipients=None, sender=None, template=None, context=None, subject="", 
 def _attachment_files(attachments) -> list:
     if not attachments:
         return []
-    if isinstance(attachments, list):  # already read (post_office.EmailBackend)
-        return attachments
+    if isinstance(attachments, list) and all(isinstance(a, AttachmentFile) for a in attachments):
+        return attachments  # already read (post_office.EmailBackend)
     return read_attachments(attachments)
 
 
 def _inline_image_files(email: Email) -> list:
     """Images rendered by ``{% inline_image %}`` become attachments with a Content-ID."""
-    from .utils import AttachmentFile
-
     files = []
     for image in getattr(email, "_inline_images", []):
         files.append(AttachmentFile(
@@ -221,8 +303,9 @@ def send_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
                                     "inline images need mail.send() (send_many() stores no attachments).")
         emails.append(email)
     if emails:
-        with transaction.atomic():
-            Email.objects.bulk_create(emails)
+        # bulk_create is atomic on its own (savepoint=False): no SAVEPOINT round trips inside
+        # a caller's transaction, so the query count stays one INSERT per parameter-limit batch.
+        Email.objects.bulk_create(emails)
         email_queued.send(sender=Email, emails=emails)
     return emails
 

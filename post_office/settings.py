@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import django
+import django.core.mail
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.files.storage import Storage, storages
@@ -108,4 +111,25 @@ def get_context_field_class():
     return import_string(conf.context_field_class)
 
 
-__all__ = [name for name in dir() if name.startswith("get_")] + ["caches"]
+# Django 6 brings MAILERS (named email configurations); django-post_office exposed these flags.
+PRE_DJANGO_6 = django.VERSION < (6, 0)
+DJANGO_HAS_MAILERS = hasattr(django.core.mail, "mailers")
+
+
+def mailers_are_configured() -> bool:
+    """True when the project defines Django 6's ``MAILERS`` (never on Django 5.2)."""
+    return DJANGO_HAS_MAILERS and bool(getattr(django_settings, "MAILERS", None))
+
+
+def __getattr__(name: str) -> Any:
+    # Module constants upstream computed at import; computed on access here (settings may change).
+    if name == "CONTEXT_FIELD_CLASS":
+        return conf.context_field_class
+    if name == "context_field_class":
+        return get_context_field_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [name for name in dir() if name.startswith("get_")] + [
+    "caches", "PRE_DJANGO_6", "DJANGO_HAS_MAILERS", "mailers_are_configured",
+]

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from .conf import PRIORITY_NAMES
-from .errors import AttachmentError, InvalidEmailError
+from .errors import InvalidAttachmentError, InvalidEmailError
 from .models import PRIORITY, Attachment, Email, EmailTemplate
 from .validators import validate_email_with_name
 
@@ -98,29 +98,29 @@ def _read(name: str, source: Any) -> bytes:
             with open(source, "rb") as handle:
                 return handle.read()
         except OSError as exc:
-            raise AttachmentError(f"attachments[{name!r}]: cannot read {os.fspath(source)!r}: {exc.strerror}.") from exc
+            raise InvalidAttachmentError(f"{name!r}: cannot read {os.fspath(source)!r}: {exc.strerror}.") from exc
     if hasattr(source, "read"):
         if hasattr(source, "seek"):
             source.seek(0)
         content = source.read()
         return content.encode() if isinstance(content, str) else content
-    raise AttachmentError(f"attachments[{name!r}]: expected a path, a file or a dict with 'file'.")
+    raise InvalidAttachmentError(f"{name!r}: expected a path, a file or a dict with 'file'.")
 
 
 def read_attachments(attachments: dict[str, Any]) -> list[AttachmentFile]:
     """Read every attachment now, so a bad one fails ``send()`` before anything is written."""
     if not isinstance(attachments, dict):
-        raise AttachmentError("attachments: must be a dict of filename -> file, path or dict.")
+        raise InvalidAttachmentError("must be a dict of filename -> file, path or dict.")
     files = []
     for name, value in attachments.items():
         mimetype, headers = "", {}
         if isinstance(value, dict):
             if "file" not in value:
-                raise AttachmentError(f"attachments[{name!r}]: a dict needs a 'file' key.")
+                raise InvalidAttachmentError(f"{name!r}: a dict needs a 'file' key.")
             mimetype = value.get("mimetype") or ""
             headers = value.get("headers") or {}
             if not isinstance(headers, dict):
-                raise AttachmentError(f"attachments[{name!r}]['headers']: must be a dict.")
+                raise InvalidAttachmentError(f"{name!r}: 'headers' must be a dict.")
             value = value["file"]
         content = _read(name, value)
         files.append(AttachmentFile(
@@ -134,13 +134,24 @@ def create_attachments(attachment_files: dict[str, Any] | list[AttachmentFile]) 
     """Store attachments (a ``send()``-style dict, or files from ``read_attachments``)."""
     if isinstance(attachment_files, dict):
         attachment_files = read_attachments(attachment_files)
-    attachments = []
-    for item in attachment_files:
-        attachment = Attachment(name=item.name, mimetype=item.mimetype, headers=item.headers or None)
-        attachment.file.save(item.name, ContentFile(item.content), save=False)
-        attachment.save()
-        attachments.append(attachment)
+    attachments: list[Attachment] = []
+    try:
+        for item in attachment_files:
+            attachment = Attachment(name=item.name, mimetype=item.mimetype, headers=item.headers or None)
+            attachment.file.save(item.name, ContentFile(item.content), save=False)
+            attachments.append(attachment)
+            attachment.save()
+    except BaseException:
+        delete_attachment_files(attachments)
+        raise
     return attachments
+
+
+def delete_attachment_files(attachments: Iterable[Attachment]) -> None:
+    """Remove stored files whose rows a failed transaction rolled back (no orphans in storage)."""
+    for attachment in attachments:
+        if attachment.file:
+            attachment.file.delete(save=False)
 
 
 def cleanup_expired_mails(cutoff_date: datetime, delete_attachments: bool = True,

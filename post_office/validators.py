@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.template import Template, TemplateSyntaxError
 from django.utils.translation import gettext as _
 
 from .utils_address import split_address
@@ -35,11 +34,14 @@ def validate_comma_separated_emails(value: str | Iterable[str]) -> None:
 
 
 def validate_template_syntax(source: str) -> None:
-    """Compile ``source`` with Django's template engine; raise ``ValidationError`` with the line."""
+    """Compile ``source`` with the TEMPLATE_ENGINE; raise ``ValidationError`` naming the line."""
+    from .errors import InvalidTemplateError
+    from .rendering.templates import check_template_source
+
     try:
-        Template(source)
-    except (TemplateSyntaxError, ValueError) as exc:
-        raise ValidationError(describe_template_error(exc), code="invalid_template") from exc
+        check_template_source(source)
+    except InvalidTemplateError as exc:
+        raise ValidationError(str(exc), code="invalid_template") from exc
 
 
 def describe_template_error(exc: Exception) -> str:

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..conf import post_office_settings
@@ -65,10 +66,15 @@ def claim_batch(token: str, batch_size: int, now: datetime | None = None) -> lis
 
 
 def claim_one(email: Email, token: str, now: datetime | None = None) -> bool:
-    """Claim ``email`` for ``token`` if nobody holds it (used for priority 'now')."""
+    """Claim ``email`` for ``token`` if no live lease holds it, whatever its status or schedule.
+
+    ``Email.dispatch()`` sends on demand (as django-post_office did, even a failed email); only
+    a live claim by another dispatcher stops it, so the two never send the same email at once.
+    """
     now = now or timezone.now()
     expires = now + timedelta(seconds=post_office_settings.lease_duration)
-    return bool(_stamp([email.pk], token, now, expires))
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    return bool(Email.objects.filter(free, pk=email.pk).update(lease_token=token, lease_expires_at=expires))
 
 
 def _stamp(ids: list[int], token: str, now: datetime, expires: datetime) -> int:

@@ -199,9 +199,14 @@ def deliver_now(email: Email, log_level: int | None = None, connection=None, com
 
     If another dispatcher already holds it, leave it to that one and return its current status.
     """
-    token = email.lease_token or new_lease_token()
-    if email.lease_token != token and not claim_one(email, token):
-        return email.status
+    # mail.send(priority='now') saves the email already claimed and hands us that token; any
+    # other caller claims here, so an email another dispatcher holds is never sent twice.
+    token = email.__dict__.pop("_claimed_by_send", None)
+    if token is None:
+        token = new_lease_token()
+        if not claim_one(email, token):
+            email.refresh_from_db(fields=["status"])
+            return email.status
     email.lease_token = token
     results = list(deliver([email], threads=1, deadline=time.monotonic() + 3600, connection=connection))
     record(results, _log_level(log_level), RetryPolicy.from_settings())

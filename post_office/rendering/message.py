@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable
-from email import encoders
+from email import encoders, message_from_bytes
 from email.mime.base import MIMEBase
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.core.mail.message import SafeMIMEText
+from django.core.mail.message import SafeMIMEMessage, SafeMIMEMultipart, SafeMIMEText
 
 from ..conf import post_office_settings
 from ..errors import AttachmentError
@@ -54,35 +54,50 @@ def build_message(email: Email, attachments: Iterable[Attachment] | None = None)
         subject=parts.subject, from_email=email.from_email, to=to, cc=cc, bcc=bcc,
         headers=headers, reply_to=reply_to,
     )
-    if parts.html:
-        if parts.text:
-            message = EmailMultiAlternatives(body=parts.text, **kwargs)
-            message.attach_alternative(parts.html, "text/html")
-        else:
-            message = EmailMultiAlternatives(body=parts.html, **kwargs)
-            message.content_subtype = "html"
-    else:
-        message = EmailMessage(body=parts.text, **kwargs)
-
     if attachments is None:
         attachments = email.attachments.all() if email.pk else []
-    inline = list(parts.inline_images)
-    regular = 0
-    for attachment in attachments:
+    inline, regular = list(parts.inline_images), []
+    # In the order they were attached: a join (or a prefetch) returns rows in no set order.
+    for attachment in sorted(attachments, key=lambda a: a.pk or 0):
         part = attachment_part(attachment)
-        if part is None:
-            continue
         if part.get("Content-ID") and part.get_content_disposition() == "inline":
             inline.append(part)
         else:
-            regular += 1
+            regular.append(part)
+
+    message: EmailMessage
+    if parts.html or inline:
+        message = RelatedPartsMessage(body=parts.text or parts.html, related=inline, **kwargs)
+        if parts.html and parts.text:
+            message.attach_alternative(parts.html, "text/html")
+        elif parts.html:
+            message.content_subtype = "html"
+    else:
+        message = EmailMessage(body=parts.text, **kwargs)
+    for part in regular:
         message.attach(part)
-    for image in parts.inline_images:
-        message.attach(image)
-    if inline and not regular:
-        # Images referenced by cid: belong in multipart/related with the HTML they illustrate.
-        message.mixed_subtype = "related"
     return message
+
+
+class RelatedPartsMessage(EmailMultiAlternatives):
+    """An EmailMultiAlternatives whose ``cid:`` images sit with the body in ``multipart/related``,
+    while ordinary attachments stay beside it in ``multipart/mixed``:
+    ``mixed[related[alternative[text, html], image...], attachment...]``.
+    """
+
+    def __init__(self, *args, related: list[MIMEBase] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.related = list(related or [])
+
+    def _create_message(self, msg):
+        msg = self._create_alternatives(msg)
+        if self.related:
+            body = msg
+            msg = SafeMIMEMultipart(_subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET)
+            msg.attach(body)
+            for part in self.related:
+                msg.attach(part)
+        return self._create_attachments(msg)
 
 
 def attachment_part(attachment: Attachment) -> MIMEBase:
@@ -99,7 +114,10 @@ def attachment_part(attachment: Attachment) -> MIMEBase:
 def make_mime_part(name: str, content: bytes, mimetype: str, headers: dict[str, str]) -> MIMEBase:
     maintype, _sep, subtype = mimetype.partition("/")
     part: MIMEBase
-    if maintype == "text":
+    if mimetype == "message/rfc822":
+        # RFC 2046 5.2.1: an attached message is embedded as is, never base64-encoded.
+        part = SafeMIMEMessage(message_from_bytes(content), "rfc822")
+    elif maintype == "text":
         try:
             text = content.decode(settings.DEFAULT_CHARSET)
         except UnicodeDecodeError:

@@ -9,12 +9,14 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.template import Context, Engine, TemplateSyntaxError, engines
+from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError, engines
+from django.template.utils import InvalidTemplateEngineError
 
 from .. import cache
 from ..conf import post_office_settings
-from ..errors import InvalidTemplateError
+from ..errors import InvalidTemplateError, MissingTranslationError
 from ..models import EmailTemplate
+from ..validators import describe_template_error
 
 logger = logging.getLogger("post_office")
 
@@ -54,10 +56,10 @@ def _load_template(name: str, language: str) -> EmailTemplate:
     if language and language in candidates:
         return candidates[language]
     if "" not in candidates:
-        raise InvalidTemplateError(f"template: no EmailTemplate named {name!r}.")
+        raise InvalidTemplateError(f"no EmailTemplate named {name!r}.")
     if language:
         if post_office_settings.strict_translations:
-            raise InvalidTemplateError(f"language: template {name!r} has no {language!r} translation.")
+            raise MissingTranslationError(f"template {name!r} has no {language!r} translation.")
         logger.info("Template %r has no %r translation; using the default template.", name, language)
     return candidates[""]
 
@@ -70,54 +72,70 @@ def translation_of(template: EmailTemplate, language: str) -> EmailTemplate:
     return get_email_template(base.name, language)
 
 
-@lru_cache(maxsize=1)
-def _debug_engine(libraries_key: tuple) -> Engine:
-    return Engine(debug=True, libraries=dict(libraries_key))
+@lru_cache(maxsize=4)
+def _debug_engine(libraries_key: tuple, builtins_key: tuple) -> Engine:
+    return Engine(debug=True, libraries=dict(libraries_key), builtins=list(builtins_key))
 
 
 def check_template_source(source: str) -> None:
-    """Compile ``source`` and raise InvalidTemplateError naming the line on a syntax error."""
-    default = engines["django"].engine if "django" in engines else Engine.get_default()
-    engine = _debug_engine(tuple(sorted(default.libraries.items())))
+    """Compile ``source`` as TEMPLATE_ENGINE would, raising InvalidTemplateError naming the line.
+
+    A debug twin of that engine (same libraries and builtins) is used: only debug engines record
+    where a syntax error is.
+    """
+    try:
+        configured = engines[post_office_settings.template_engine].engine
+    except (InvalidTemplateEngineError, AttributeError):  # not configured, or not Django-based
+        configured = Engine.get_default()
+    extra_builtins = tuple(b for b in configured.builtins if b not in Engine.default_builtins)
+    engine = _debug_engine(tuple(sorted(configured.libraries.items())), extra_builtins)
     try:
         engine.from_string(source)
     except TemplateSyntaxError as exc:
-        line = (getattr(exc, "template_debug", None) or {}).get("line")
-        where = f"line {line}: " if line else ""
-        raise InvalidTemplateError(f"{where}{exc}") from exc
+        raise InvalidTemplateError(describe_template_error(exc)) from exc
 
 
 def render_email_template(template: EmailTemplate, context: dict[str, Any] | None) -> RenderedEmail:
     """Render subject, text and HTML of ``template`` with the configured TEMPLATE_ENGINE.
 
-    Inline images collected by ``{% inline_image %}`` come back as MIME parts.
+    Only the HTML is autoescaped: in a subject or a plain-text body ``&amp;`` is a defect, not a
+    defence (django-post_office escaped all three). Inline images collected by
+    ``{% inline_image %}`` come back as MIME parts.
     """
     engine = engines[post_office_settings.template_engine]
     context = dict(context or {})
     try:
-        subject = _render(engine, template.subject, context)
-        text = _render(engine, template.content, context)
+        subject = _render(engine, template.subject, context, autoescape=False)
+        text = _render(engine, template.content, context, autoescape=False)
         inline_images: list[MIMEBase] = []
         html = ""
         if template.html_content:
             compiled = engine.from_string(template.html_content)
             html = compiled.render(context)
             inline_images = list(getattr(compiled, "inline_images", []))
-    except TemplateSyntaxError as exc:
+    except (TemplateSyntaxError, TemplateDoesNotExist) as exc:
         raise InvalidTemplateError(f"template {template.name!r}: {exc}") from exc
     # A subject is one header line: newlines from the template would be a header injection.
     subject = " ".join(subject.splitlines()).strip()
     return RenderedEmail(subject=subject, text=text, html=html, inline_images=inline_images)
 
 
-def render_string(source: str, context: dict[str, Any] | None) -> str:
-    """Render a one-off template string (``mail.send(message='Hi {{ name }}', context=...)``)."""
+def render_string(source: str, context: dict[str, Any] | None, autoescape: bool = False) -> str:
+    """Render a one-off template string (``mail.send(message='Hi {{ name }}', context=...)``).
+
+    ``autoescape`` is for HTML; subjects and plain text are rendered as written.
+    """
     if not source:
         return source
-    return Engine.get_default().from_string(source).render(Context(context or {}, autoescape=False))
+    return Engine.get_default().from_string(source).render(Context(context or {}, autoescape=autoescape))
 
 
-def _render(engine, source: str, context: dict[str, Any]) -> str:
+def _render(engine, source: str, context: dict[str, Any], autoescape: bool = True) -> str:
     if not source:
         return ""
-    return engine.from_string(source).render(context)
+    compiled = engine.from_string(source)
+    inner = getattr(compiled, "template", None)  # the django.template.Template of a Django-based engine
+    if not autoescape and inner is not None:
+        # Render the compiled template with autoescape off (not a wrapping tag: {% extends %} must stay first).
+        return inner.render(Context(context, autoescape=False))
+    return compiled.render(context)
