@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -46,6 +48,8 @@ class RecipientDeliveryStatus(models.IntegerChoices):
     SPAM_COMPLAINT = 80, _("Spam Complaint")
     UNSUBSCRIBED = 90, _("Unsubscribed")
 
+
+logger = logging.getLogger("post_office")
 
 QUEUED_STATUSES = (STATUS.queued, STATUS.requeued)
 
@@ -212,6 +216,8 @@ class EmailTemplate(models.Model):
         "self", related_name="translated_templates", null=True, default=None,
         verbose_name=_("Default template"), on_delete=models.CASCADE,
     )
+    # The template studio's preview data (post_office.templates_service); never used for delivery.
+    sample_context = models.JSONField(_("Sample context"), blank=True, null=True)
 
     objects = EmailTemplateManager()
 
@@ -221,6 +227,11 @@ class EmailTemplate(models.Model):
         verbose_name = _("Email Template")
         verbose_name_plural = _("Email Templates")
         ordering = ["name"]
+        permissions = [
+            ("import_emailtemplate", _("Can import email templates")),
+            ("send_test_emailtemplate", _("Can send a test of an email template")),
+            ("restore_emailtemplate", _("Can restore an earlier version of an email template")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.language}".strip()
@@ -232,6 +243,12 @@ class EmailTemplate(models.Model):
         super().save(*args, **kwargs)
         from .cache import invalidate_template
 
+        old_name = getattr(self, "_loaded_name", None)
+        if old_name and old_name != self.name:
+            if self.default_template_id is None:
+                self.translated_templates.update(name=self.name)  # a rename renames the family
+            invalidate_template(old_name)
+        self._loaded_name = self.name
         invalidate_template(self.name)
 
     def delete(self, *args, **kwargs):
@@ -243,6 +260,12 @@ class EmailTemplate(models.Model):
 
     def natural_key(self) -> tuple:
         return (self.name, self.language, self.default_template)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_name = instance.__dict__.get("name")  # to notice a rename on save
+        return instance
 
 
 def get_upload_path(instance: Attachment, filename: str) -> str:
@@ -276,3 +299,99 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+
+
+class Suppression(models.Model):
+    """An address that hard-bounced or complained: with ``SUPPRESS_BOUNCED`` on, emails to it fail
+    at delivery instead of being sent (see :mod:`post_office.suppression`)."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+        COMPLAINT = "complaint", _("Spam complaint")
+        MANUAL = "manual", _("Added by staff")
+
+    # Stored lower-cased: providers and mailbox hosts treat addresses case-insensitively.
+    address = models.EmailField(_("Address"), max_length=254, unique=True)
+    reason = models.CharField(_("Reason"), max_length=20, choices=Reason.choices)
+    created = models.DateTimeField(_("Created"), auto_now_add=True, db_index=True)
+    source = models.CharField(
+        _("Source event"), max_length=255, blank=True, default="",
+        help_text=_("The provider event that caused it, e.g. 'sparkpost bounce (class 10)'."),
+    )
+    email = models.ForeignKey(
+        Email, blank=True, null=True, related_name="+", verbose_name=_("Email"), on_delete=models.SET_NULL,
+        help_text=_("The email whose bounce or complaint added the address."),
+    )
+
+    class Meta:
+        app_label = "post_office"
+        verbose_name = _("Suppression")
+        verbose_name_plural = _("Suppressions")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class EmailTemplateVersion(models.Model):
+    """One saved state of a template family (the default and all its translations).
+
+    Keyed by the family's name rather than a foreign key, so history outlives a delete and
+    re-import of the template (see post_office.templates_service.history).
+    """
+
+    template_name = models.CharField(_("Template name"), max_length=255, db_index=True)
+    number = models.PositiveIntegerField(_("Version"))
+    snapshot = models.JSONField(_("Snapshot"))
+    created = models.DateTimeField(_("Saved at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, blank=True, null=True, related_name="+", verbose_name=_("Saved by"),
+        on_delete=models.SET_NULL,
+    )
+    comment = models.CharField(_("Comment"), max_length=255, blank=True, default="")
+
+    class Meta:
+        app_label = "post_office"
+        verbose_name = _("Email template version")
+        verbose_name_plural = _("Email template versions")
+        ordering = ["template_name", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template_name", "number"], name="post_office_template_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_name} v{self.number}"
+
+
+class DeliveryStat(models.Model):
+    """Per-minute, per-backend delivery counters, incremented by the dispatcher in the same
+    transaction as the batch's outcome (see :mod:`post_office.stats.rollup`).
+
+    The dashboard, ``post_office_stats`` and the metrics view read these rows instead of scanning
+    the emails table. ``latency_ms`` is the sum, over the minute's sent emails, of the time from
+    when each became due (created, or its scheduled/retry time) to when it was recorded sent.
+    """
+
+    bucket = models.DateTimeField(_("Minute"), db_index=True)
+    backend_alias = models.CharField(_("Backend alias"), max_length=64)
+    sent = models.PositiveIntegerField(_("Sent"), default=0)
+    failed = models.PositiveIntegerField(_("Failed"), default=0)
+    retried = models.PositiveIntegerField(_("Retried"), default=0, help_text=_("Failed, queued again to retry."))
+    requeued = models.PositiveIntegerField(_("Requeued"), default=0, help_text=_("Requeued by an operator."))
+    latency_ms = models.BigIntegerField(_("Total latency (ms)"), default=0)
+    last_sent_at = models.DateTimeField(_("Last sent at"), blank=True, null=True)
+    last_failed_at = models.DateTimeField(_("Last failure at"), blank=True, null=True)
+    last_error = models.CharField(_("Last error"), max_length=255, blank=True, default="")
+
+    class Meta:
+        app_label = "post_office"
+        verbose_name = _("Delivery statistic")
+        verbose_name_plural = _("Delivery statistics")
+        permissions = [("test_backend_connection", _("Can test backend connections"))]
+        constraints = [
+            # (alias, bucket): the unique index also answers "this backend's latest minutes".
+            models.UniqueConstraint(fields=["backend_alias", "bucket"], name="post_office_deliverystat_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backend_alias} {self.bucket:%Y-%m-%d %H:%M}"

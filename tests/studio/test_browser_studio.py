@@ -1,0 +1,228 @@
+"""The studio in a real browser: a marketer's whole journey, and hostile template HTML.
+
+Playwright drives Debian's Chromium (never a downloaded one) against pytest-django's live server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.db import connections
+from django.test import Client
+
+from post_office.models import EmailTemplate, EmailTemplateVersion
+
+from .browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, OffServerHost, require_chromium
+from .conftest import LOGO
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+MARKETER_PERMISSIONS = (
+    "view_emailtemplate", "add_emailtemplate", "change_emailtemplate", "delete_emailtemplate",
+    "import_emailtemplate", "send_test_emailtemplate", "restore_emailtemplate", "view_email",
+    # Deleting a template deletes the emails sent with it and their logs (Email.template cascades).
+    "delete_email", "delete_log",
+)
+
+
+@pytest.fixture
+def studio_server(transactional_db):
+    with LiveServer() as server:
+        yield server
+
+
+@pytest.fixture
+def browser_page(studio_server, monkeypatch):
+    require_chromium()
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    user = User.objects.create_user("marketer", "marketer@example.com", "pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(
+        content_type__app_label="post_office", codename__in=MARKETER_PERMISSIONS))
+    client = Client()
+    client.force_login(user)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=studio_server.url, accept_downloads=True)
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                              "url": studio_server.url}])
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+            # ORM calls made under Playwright's running loop get their own connection (asgiref's
+            # Local is per context there): close it, or PostgreSQL cannot drop the test database.
+            connections.close_all()
+
+
+def family_state() -> dict:
+    return {
+        (t.name, t.language): (t.description, t.subject, t.content, t.html_content, t.sample_context)
+        for t in EmailTemplate.objects.all()
+    }
+
+
+def save_and_continue(page) -> None:
+    page.click("button[name=_continue]")
+    page.wait_for_load_state()
+
+
+def preview_frame(page, language_label: str):
+    """Wait for the htmx preview of ``language_label`` and return its iframe's frame."""
+    page.wait_for_selector(f"#po-studio-preview h3:has-text('{language_label}')")
+    handle = page.wait_for_selector("#po-studio-preview iframe")
+    frame = handle.content_frame()
+    frame.wait_for_load_state()
+    return frame
+
+
+def image_loaded(frame) -> bool:
+    image = frame.wait_for_selector("img")
+    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+ENGLISH_HTML = '{% load post_office %}<h1>Spring sale</h1><p>Hi {{ name }}!</p>' \
+               '<img alt="logo" src="{% inline_image logo %}">'
+INDONESIAN_HTML = '{% load post_office %}<h1>Obral musim semi</h1><p>Hai {{ name }}!</p>' \
+                  '<img alt="logo" src="{% inline_image logo %}">'
+
+
+def test_marketer_writes_previews_sends_exports_reimports_and_restores(browser_page, smtp_backend, settings):
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "TEMPLATE_ENGINE": "post_office"}
+    page = browser_page
+
+    # 1. A new template, English default + an Indonesian translation with an {% if %} left open.
+    page.goto("/admin/post_office/emailtemplate/add/")
+    page.fill("#id_name", "spring_sale")
+    page.fill("#id_subject", "Spring sale for {{ name }}")
+    page.fill("#id_content", "Hi {{ name }}, everything is 20% off.")
+    page.fill("#id_html_content", ENGLISH_HTML)
+    page.click("#tabs-items >> text=Add a translation")
+    page.select_option("#id_translated_templates-0-language", "id")
+    page.fill("#id_translated_templates-0-subject", "Obral untuk {{ name }}")
+    page.fill("#id_translated_templates-0-content", "Hai {{ name }}, semua diskon 20%.{% if vip %} VIP!")
+    page.fill("#id_translated_templates-0-html_content", INDONESIAN_HTML)
+    save_and_continue(page)
+
+    assert not EmailTemplate.objects.exists()
+    page.click("#tabs-items >> text=Add a translation")
+    error = page.get_by_text(re.compile(r"Line 1: Unclosed tag on line 1: 'if'")).first
+    assert error.is_visible()
+    assert "endif" in error.inner_text()
+
+    page.fill("#id_translated_templates-0-content", "Hai {{ name }}, semua diskon 20%.{% if vip %} VIP!{% endif %}")
+    save_and_continue(page)
+    default = EmailTemplate.objects.get(name="spring_sale", default_template__isnull=True)
+    assert f"/emailtemplate/{default.pk}/change/" in page.url
+    page.click("#tabs-items >> text=General")
+
+    # 2. Sample context beside the preview; both languages previewed, inline image shown.
+    page.fill("#id_sample_context", json.dumps({"name": "Ada", "logo": LOGO, "vip": True}))
+    page.fill("#id_subject", "Spring sale for {{ name }}!")  # an edit, so history has two versions
+    save_and_continue(page)
+    frame = preview_frame(page, "Default")
+    assert "Spring sale for Ada!" in page.inner_text("#po-studio-preview .po-preview-subject")
+    assert "Hi Ada!" in frame.inner_text("body") and image_loaded(frame)
+
+    page.click(".po-studio-languages button[data-language=id]")
+    frame = preview_frame(page, "Indonesian (id)")
+    assert "Obral untuk Ada" in page.inner_text("#po-studio-preview .po-preview-subject")
+    assert "Hai Ada!" in frame.inner_text("body") and image_loaded(frame)
+    assert "VIP!" in page.inner_text("#po-studio-preview .po-preview-text")
+
+    # 3. A test in Indonesian arrives at the SMTP sink.
+    page.goto(f"/admin/post_office/emailtemplate/{default.pk}/send-test/")
+    assert page.input_value("#id_recipients") == "marketer@example.com"
+    page.select_option("#id_language", "id")
+    page.click("button[type=submit] >> text=Send the test")
+    page.wait_for_load_state()
+    [received] = smtp_backend.messages
+    assert received.message["Subject"] == "Obral untuk Ada"
+    assert received.rcpt_tos == ["marketer@example.com"]
+    link = page.locator("a[href*='/admin/post_office/email/']").first
+    assert link.is_visible()
+
+    # 4. Export, delete, import (dry run first), identical.
+    before = family_state()
+    page.goto("/admin/post_office/emailtemplate/export/")
+    page.select_option("#id_format", label="json")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Submit").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".json")
+    exported = download.path().read_bytes()
+
+    page.goto(f"/admin/post_office/emailtemplate/{default.pk}/delete/")
+    page.get_by_role("button", name="Yes, I’m sure").click()
+    page.wait_for_load_state()
+    assert not EmailTemplate.objects.exists()
+
+    page.goto("/admin/post_office/emailtemplate/import/")
+    # The file first: import-export's script picks the format from the file name's extension.
+    page.set_input_files("#id_import_file", files=[
+        {"name": download.suggested_filename, "mimeType": "application/json", "buffer": exported}])
+    page.select_option("#id_format", label="json")
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_load_state()
+    assert not EmailTemplate.objects.exists()  # the dry run shows, writes nothing
+    assert page.locator("tr.new").count() == 2  # the default and its translation, both new
+    page.get_by_role("button", name="Confirm import").click()
+    page.wait_for_load_state()
+    assert family_state() == before
+
+    # 5. History: restore the first version (before the subject edit).
+    default = EmailTemplate.objects.get(name="spring_sale", default_template__isnull=True)
+    page.goto(f"/admin/post_office/emailtemplate/{default.pk}/history/")
+    page.click("tr[data-version='1'] button.po-restore")
+    page.wait_for_load_state()
+    default.refresh_from_db()
+    assert default.subject == "Spring sale for {{ name }}"
+    latest = EmailTemplateVersion.objects.filter(template_name="spring_sale").order_by("-number").first()
+    assert latest.comment == "Restored version 1"
+    assert page.locator(f"tr[data-version='{latest.number}'] >> text=Restored version 1").is_visible()
+
+
+XSS_PAYLOADS = [
+    "<script>fetch('{host}/script')</script>",
+    '<img src="x" onerror="fetch(\'{host}/onerror\')">',
+    '<img src="{host}/remote-image.gif">',
+    '<svg><script>fetch("{host}/svg")</script></svg>',
+    '<a href="javascript:fetch(\'{host}/js-href\')" id="x">click</a>',
+    '<div style="background-image: url({host}/css-bg)">css</div>',
+    '<style>@import "{host}/import.css"; body {{ background: url({host}/style-bg) }}</style>',
+    '<iframe src="{host}/frame"></iframe><object data="{host}/object"></object>',
+    '<math><mtext><table><mglyph><style><img src=x onerror="fetch(\'{host}/mxss\')">',
+    '<form action="{host}/form"><button id="go">go</button></form>'
+    '<meta http-equiv="refresh" content="0;url={host}/meta">',
+    '<body onload="fetch(\'{host}/onload\')"><details open ontoggle="fetch(\'{host}/toggle\')">',
+    '<link rel="stylesheet" href="{host}/link.css"><base href="{host}/">',
+]
+
+
+def test_hostile_template_html_runs_nothing_and_loads_nothing_off_server(browser_page, studio_server):
+    page = browser_page
+    with OffServerHost() as attacker:
+        templates = [EmailTemplate.objects.create(name=f"xss{index}", subject="x",
+                                                  html_content=payload.format(host=attacker.origin))
+                     for index, payload in enumerate(XSS_PAYLOADS)]
+        requested, dialogs = [], []
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        for template in templates:
+            page.goto(f"/admin/post_office/emailtemplate/{template.pk}/change/")
+            frame = preview_frame(page, "Default")
+            for selector in ("#x", "#go"):  # what a curious reviewer would click
+                if frame.locator(selector).count():
+                    frame.locator(selector).click(timeout=2_000, no_wait_after=True)
+            page.wait_for_timeout(150)
+    assert attacker.hits == []
+    assert dialogs == []
+    off_server = [url for url in requested if not url.startswith(studio_server.url) and not url.startswith("data:")]
+    assert off_server == []
+    assert any(re.search(r"/studio/preview/[^/]+/$", url) for url in requested)
