@@ -13,3 +13,6 @@ class PostOfficeConfig(AppConfig):
             checks,  # noqa: F401 - registers the system checks
             tasks,  # noqa: F401 - connects the CELERY_ENABLED handler
         )
+        from .webhooks.anymail import connect
+
+        connect()  # anymail's tracking events feed delivery statuses, when anymail is installed

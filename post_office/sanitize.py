@@ -8,9 +8,14 @@ Defence in depth: previews are also shown in a sandboxed iframe under a strict C
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable, Iterable
 
 import bleach
+from bleach import html5lib_shim
 from bleach.css_sanitizer import CSSSanitizer
+from bleach.html5lib_shim import Filter
+from bleach.sanitizer import BleachSanitizerFilter
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "acronym", "address", "b", "big", "blockquote", "br", "caption", "center", "cite",
@@ -19,7 +24,7 @@ ALLOWED_TAGS = frozenset({
     "span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt",
     "u", "ul", "var",
 })
-_COMMON = ["align", "bgcolor", "class", "dir", "height", "id", "lang", "style", "title", "valign", "width"]
+_COMMON = ["align", "bgcolor", "class", "dir", "height", "lang", "style", "title", "valign", "width"]
 ALLOWED_ATTRIBUTES = {
     "*": _COMMON,
     "a": [*_COMMON, "href", "name", "target"],
@@ -44,10 +49,17 @@ ALLOWED_CSS_PROPERTIES = frozenset({
     "text-indent", "text-transform", "vertical-align", "white-space", "width", "word-break",
     "word-wrap",
 })
+# Elements whose *content* is code or markup in another parser mode: stripping only the tag would
+# leave their text behind (harmless but noisy) or, for foreign content (svg/math), invite mXSS.
+DROPPED_WITH_CONTENT = frozenset({
+    "script", "style", "template", "noscript", "noembed", "noframes", "iframe", "frame", "frameset",
+    "object", "embed", "applet", "svg", "math", "title", "textarea", "xmp", "plaintext", "select",
+    "head", "meta", "link", "base",
+})
 
 _css = CSSSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES)
 # url(), expression() and escapes smuggle requests or script through CSS values bleach accepts.
-_DANGEROUS_CSS = re.compile(r"url\s*\(|expression\s*\(|\\|javascript:|behavior\s*:|-moz-binding", re.I)
+_DANGEROUS_CSS = re.compile(r"url\s*\(|expression\s*\(|\\|javascript:|behavior\s*:|-moz-binding|@import", re.I)
 
 
 def _filter_attribute(tag: str, name: str, value: str) -> bool:
@@ -57,18 +69,84 @@ def _filter_attribute(tag: str, name: str, value: str) -> bool:
     return not (name == "style" and _DANGEROUS_CSS.search(value))
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=_filter_attribute,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    css_sanitizer=_css,
-)
+class DropContentFilter(Filter):
+    """Remove :data:`DROPPED_WITH_CONTENT` elements together with everything inside them."""
+
+    def __iter__(self):
+        depth = 0
+        for token in super().__iter__():
+            kind = token["type"]
+            name = (token.get("name") or "").lower()
+            if name in DROPPED_WITH_CONTENT and kind in ("StartTag", "EndTag", "EmptyTag"):
+                if kind == "StartTag":
+                    depth += 1
+                elif kind == "EndTag" and depth:
+                    depth -= 1
+                continue
+            if not depth:
+                yield token
 
 
-def sanitize_html(html: str) -> str:
-    """Return ``html`` reduced to the email allowlist (never raises on malformed markup)."""
+class EmailCleaner(bleach.Cleaner):
+    """bleach's Cleaner with :class:`DropContentFilter` run *before* the allowlist.
+
+    bleach's tokenizer turns a disallowed tag into text before the tree is built, so the parser
+    must know the dropped elements as tags for their content to be parsed (as a browser would)
+    and removed as a whole.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.parser = html5lib_shim.BleachHTMLParser(
+            tags=set(self.tags) | DROPPED_WITH_CONTENT, strip=self.strip, consume_entities=False,
+            namespaceHTMLElements=False,
+        )
+
+    def clean(self, text: str) -> str:
+        if not text:
+            return ""
+        dom = self.parser.parseFragment(text)
+        filtered = BleachSanitizerFilter(
+            source=DropContentFilter(self.walker(dom)),
+            allowed_tags=self.tags,
+            attributes=self.attributes,
+            strip_disallowed_tags=self.strip,
+            strip_html_comments=self.strip_comments,
+            css_sanitizer=self.css_sanitizer,
+            allowed_protocols=self.protocols,
+        )
+        for filter_class in self.filters:
+            filtered = filter_class(source=filtered)
+        return self.serializer.render(filtered)
+
+
+def _cleaner(filters: Iterable[Callable] = ()) -> EmailCleaner:
+    return EmailCleaner(
+        tags=ALLOWED_TAGS,
+        attributes=_filter_attribute,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        css_sanitizer=_css,
+        filters=list(filters),
+    )
+
+
+# A Cleaner keeps parser state: one per thread (the console runs under threaded servers).
+_local = threading.local()
+
+
+def sanitize_html(html: str, filters: Iterable[Callable] = ()) -> str:
+    """Return ``html`` reduced to the email allowlist (never raises on malformed markup).
+
+    ``filters`` are html5lib filter factories run *after* the allowlist (the preview uses one to
+    rewrite ``cid:`` and remote image URLs); each is called as ``factory(source=stream)``.
+    """
     if not html:
         return ""
-    return _cleaner.clean(html)
+    if filters:
+        cleaner = _cleaner(filters)
+    else:
+        cleaner = getattr(_local, "cleaner", None) or _cleaner()
+        _local.cleaner = cleaner
+    return cleaner.clean(html)
