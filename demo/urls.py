@@ -4,8 +4,11 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from post_office.stats.views import metrics
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("metrics", metrics),  # Prometheus text format: staff with view_email, or POST_OFFICE['METRICS_TOKEN']
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
