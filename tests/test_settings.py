@@ -349,9 +349,6 @@ def test_context_field_class_jsonfield_renders_on_delivery(tmp_path, smtp_sink):
     assert received.message.get_content().rstrip() == "Due 2030-01-02"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The context column is created as JSON (as django-post_office 3.12 did); a pickled value "
-    "fails its JSON check. Needs a migration that follows CONTEXT_FIELD_CLASS (see report)."))
 def test_context_field_class_picklefield_keeps_python_objects(tmp_path, smtp_sink):
     outcome = run_context_app(tmp_path, "picklefield.fields.PickledObjectField", smtp_sink.port)
     assert outcome["field"] == "picklefield.fields.PickledObjectField"
