@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import checks
 from django.template import engines
 from django.utils.module_loading import import_string
@@ -45,3 +46,29 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             id="post_office.E003",
         ))
     return errors
+
+
+@checks.register()
+def check_webhooks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """SES signature checks need ``cryptography``; test-only trust must not reach production."""
+    messages: list[checks.CheckMessage] = []
+    try:
+        ses = post_office_settings.webhook_config("ses")
+    except ConfigurationError as exc:
+        return [checks.Error(str(exc), id="post_office.E001")]
+    if not ses:
+        return messages
+    if ses.get("VERIFY_SIGNATURE", True):
+        try:
+            import cryptography  # noqa: F401
+        except ImportError:
+            messages.append(checks.Error(
+                "POST_OFFICE['WEBHOOKS']['SES']['VERIFY_SIGNATURE'] needs the 'cryptography' package.",
+                hint="pip install 'post_office[ses]'", id="post_office.E004",
+            ))
+    if ses.get("TEST_SNS_HOSTS") and not settings.DEBUG:
+        messages.append(checks.Warning(
+            "POST_OFFICE['WEBHOOKS']['SES']['TEST_SNS_HOSTS'] trusts extra hosts for SNS certificates; "
+            "it is meant for test suites only.", id="post_office.W001",
+        ))
+    return messages

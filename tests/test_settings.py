@@ -407,3 +407,9 @@ def test_a_bad_setting_fails_send_with_the_key_named(settings):
     with pytest.raises(ConfigurationError, match="DEFAULT_PRIORITY"):
         mail.send("a@example.com", "f@example.com", subject="S")
     assert Email.objects.count() == 0
+
+
+def test_test_sns_hosts_outside_debug_is_a_startup_warning(settings):
+    settings.DEBUG = False
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "WEBHOOKS": {"SES": {"TEST_SNS_HOSTS": ["127.0.0.2:9"]}}}
+    assert "post_office.W001" in {m.id for m in checks.run_checks()}
