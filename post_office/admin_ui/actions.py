@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from unfold.decorators import action
@@ -82,6 +83,33 @@ def result_message(name: str, result: operations.OperationResult) -> str:
     return f"{done} {skipped} ({reasons})."
 
 
+def confirmation_page(model_admin, request: HttpRequest, operation: Operation, *, count: int, count_text: str,
+                      sample: list[str], bulk: bool, cancel_url: str) -> TemplateResponse:
+    """The "are you sure?" page of every console operation (emails, suppressions): title, count,
+    effect and a sample of the rows, then a form that repeats the request with the confirmation.
+
+    ``bulk``: the form re-posts the changelist action (with ``post=yes``) and the selection;
+    otherwise it is a bare POST to the detail button's own URL. ``sample`` lines are escaped.
+    """
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": operation.title,
+        "operation": operation,
+        "count": count,
+        "count_text": count_text,
+        "sample": sample,
+        "opts": model_admin.model._meta,
+        "bulk": bulk,
+        "action_name": request.POST.get("action", ""),
+        # Django needs the ticked ids even with select_across (which then widens to the filter).
+        "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across") == "1",
+        "cancel_url": cancel_url,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "post_office/admin/confirm_action.html", context)
+
+
 class EmailActionsMixin:
     """Mixed into EmailAdmin (an unfold ModelAdmin)."""
 
@@ -126,25 +154,16 @@ class EmailActionsMixin:
 
     def _confirmation(self, request: HttpRequest, name: str, queryset: QuerySet, *, bulk: bool,
                       cancel_url: str) -> TemplateResponse:
-        op = _operations()[name]
-        select_across = request.POST.get("select_across") == "1"
-        context = {
-            **self.admin_site.each_context(request),
-            "title": op.title,
-            "operation": op,
-            "count": queryset.count(),
-            "sample": list(queryset.select_related(None).order_by("-pk")
-                           .only("pk", "to", "subject", "status")[:CONFIRMATION_SAMPLE]),
-            "opts": self.model._meta,
-            "bulk": bulk,
-            "action_name": request.POST.get("action", ""),
-            # Django needs the ticked ids even with select_across (which then widens to the filter).
-            "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "select_across": select_across,
-            "cancel_url": cancel_url,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "post_office/admin/confirm_action.html", context)
+        count = queryset.count()
+        sample = [
+            f"#{email.pk} · {email} · {Truncator(email.subject).chars(60)} · {email.get_status_display()}"
+            for email in queryset.select_related(None).order_by("-pk")
+            .only("pk", "to", "subject", "status")[:CONFIRMATION_SAMPLE]
+        ]
+        count_text = ngettext("This will affect %(count)d selected email.",
+                              "This will affect %(count)d selected emails.", count) % {"count": count}
+        return confirmation_page(self, request, _operations()[name], count=count, count_text=count_text,
+                                 sample=sample, bulk=bulk, cancel_url=cancel_url)
 
     def _bulk(self, request: HttpRequest, queryset: QuerySet, name: str) -> HttpResponse | None:
         if request.POST.get("post") == "yes":

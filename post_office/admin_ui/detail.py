@@ -1,5 +1,5 @@
 """What the email detail page shows besides its fields: the tabs (preview, text, source,
-attachments, log timeline) and the live status bar. Built once per page view, with a constant
+attachments, delivery events, log timeline) and the live status bar. Built once per page view, with a constant
 number of queries whatever the email holds.
 """
 
@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from ..errors import PostOfficeError
-from ..models import Email
+from ..events import events_for_email, outranks
+from ..models import Email, RecipientDeliveryStatus
 from ..rendering.message import build_message, rendered_parts
+from .badges import DELIVERY_BADGES
 from .views import live_context, url
 
 if TYPE_CHECKING:
@@ -46,6 +48,26 @@ def _size(attachment) -> int | None:
         return None  # the file is gone: the list says so instead of failing
 
 
+def delivery_events(email: Email) -> list[dict]:
+    """Provider events grouped by recipient, each recipient with its best status (one query).
+
+    The descriptions come from provider payloads: untrusted text, rendered escaped by the template.
+    """
+    labels = dict(RecipientDeliveryStatus.choices)
+    recipients: dict[str, dict] = {}
+    for event in events_for_email(email):
+        entry = recipients.setdefault(event.recipient, {"recipient": event.recipient, "best": None, "events": []})
+        # The same ranking as recipient_statuses(), applied to the rows already read.
+        if outranks(event.status, entry["best"]):
+            entry["best"] = event.status
+        entry["events"].append({"date": event.date, "status": event.status, "label": event.status_label,
+                                "kind": DELIVERY_BADGES.get(event.status, ""), "description": event.description})
+    for entry in recipients.values():
+        entry["best_label"] = str(labels[entry["best"]])
+        entry["best_kind"] = DELIVERY_BADGES.get(entry["best"], "")
+    return list(recipients.values())
+
+
 def detail_context(model_admin: EmailAdmin, email: Email) -> dict:
     text, text_error = _text(email)
     source, source_error = _source(email)
@@ -59,6 +81,7 @@ def detail_context(model_admin: EmailAdmin, email: Email) -> dict:
         }
         for item in email.attachments.order_by("pk")
     ]
+    delivery = delivery_events(email)
     return {
         "po": {
             "preview_url": url(model_admin, "preview", email.pk),
@@ -68,6 +91,8 @@ def detail_context(model_admin: EmailAdmin, email: Email) -> dict:
             "source": source,
             "source_error": source_error,
             "attachments": attachments,
+            "delivery": delivery,
+            "delivery_event_count": sum(len(entry["events"]) for entry in delivery),
             "render_on_delivery": bool(email.template_id and email.context is not None),
         },
         **live_context(model_admin, email),

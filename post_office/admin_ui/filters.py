@@ -15,7 +15,7 @@ from unfold.contrib.filters.admin import DropdownFilter, RangeDateFilter
 from unfold.utils import parse_date_str
 
 from ..conf import post_office_settings
-from ..models import STATUS, EmailTemplate, Log
+from ..models import STATUS, EmailTemplate, Log, RecipientDeliveryStatus
 
 
 class BackendFilter(DropdownFilter):
@@ -107,6 +107,29 @@ class FailedLogFilter(DropdownFilter):
         if self.value() == "no":
             return queryset.filter(~failed)
         return queryset
+
+
+class DeliveryStatusFilter(DropdownFilter):
+    """The best delivery status a provider reported for the email (webhooks, anymail), or none."""
+
+    title = _("delivery status")
+    parameter_name = "recipient_delivery_status"
+    NONE = "none"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [(str(value), label) for value, label in RecipientDeliveryStatus.choices] + [
+            (self.NONE, _("None reported")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if value == self.NONE:
+            return queryset.filter(recipient_delivery_status__isnull=True)
+        if not value.isdigit() or int(value) not in RecipientDeliveryStatus.values:
+            return queryset.none()  # a hand-edited URL: an empty list, not a 500
+        return queryset.filter(recipient_delivery_status=int(value))
 
 
 class CreatedRangeFilter(RangeDateFilter):

@@ -13,10 +13,12 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from ..models import STATUS, Log
+from .badges import DELIVERY_BADGES
 from .paginator import EstimatedCountPaginator
 from .views import log_status_label
 
-LOG_BADGES = {STATUS.sent: "success", STATUS.failed: "danger", STATUS.queued: "info", STATUS.requeued: "warning"}
+LOG_BADGES = {STATUS.sent: "success", STATUS.failed: "danger", STATUS.queued: "info", STATUS.requeued: "warning",
+              **DELIVERY_BADGES}  # provider events (bounces, complaints...) in the console's colours
 
 
 class LogAdmin(ModelAdmin):

@@ -11,12 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ...models import RecipientDeliveryStatus
 from ...stats import queries
 
 VIEW_EMAIL = "post_office.view_email"
 VIEW_LOG = "post_office.view_log"
 REQUEUE = "post_office.requeue_email"
 TEST_CONNECTION = "post_office.test_backend_connection"
+HARD_BOUNCED = RecipientDeliveryStatus.HARD_BOUNCED.value
 
 # Seconds between refreshes of each live part; per-minute charts change once a minute at most.
 REFRESH = {"counters": 5, "tail": 5, "failures": 15, "charts": 30, "backends": 5}
@@ -61,7 +63,18 @@ def counters_context(now: datetime) -> dict:
     overview = queries.overview(now)
     health = queries.backend_health(now)
     return {"overview": overview, "oldest_text": age_text(overview.oldest_queued_seconds),
-            "health": health, "counters_live": live("counters")}
+            "health": health, "counters_live": live("counters"), **bounces_context(health)}
+
+
+def bounces_context(health: list[queries.BackendHealth]) -> dict:
+    """The bounces-and-complaints card: totals of the per-backend figures already read (no query)."""
+    email_list = reverse("admin:post_office_email_changelist")
+    return {"bounces": {
+        "bounced_24h": sum(item.bounced_24h for item in health),
+        "complained_24h": sum(item.complained_24h for item in health),
+        "hard_bounced_url": f"{email_list}?{urlencode({'recipient_delivery_status': HARD_BOUNCED})}",
+        "suppressions_url": reverse("admin:post_office_suppression_changelist"),
+    }}
 
 
 def _labels(series: queries.Series, label_format: str) -> list[str]:
