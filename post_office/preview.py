@@ -1,16 +1,16 @@
-"""Safe previews of an Email's HTML: sanitized, with ``cid:`` images served by the console and
-remote images blocked unless asked for.
+"""Safe previews of email HTML: sanitized, with ``cid:`` images served by the console and
+remote images blocked unless asked for. The one preview path of the console: the email detail
+(:func:`render_preview`) and the template studio both build their document with
+:func:`preview_document` and serve it under :func:`preview_csp` in an ``<iframe sandbox>``.
 
-Pure functions of an Email (plus a URL builder for inline images), so they are testable without
-the admin. The console serves :func:`render_preview`'s document in a sandboxed iframe with
-:func:`preview_csp` as its Content-Security-Policy: the sanitizer is one layer, the browser's
-sandbox and CSP the other.
+Pure functions (plus a URL builder for inline images), so they are testable without the admin.
+The sanitizer is one layer; the browser's sandbox and CSP are the other.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.mime.base import MIMEBase
 
@@ -55,7 +55,8 @@ def _content_id(value: str | None) -> str:
     return (value or "").strip().strip("<>").strip()
 
 
-def _part_image(part: MIMEBase) -> InlineImage:
+def image_from_part(part: MIMEBase) -> InlineImage:
+    """The image carried by a MIME part of a built message (a ``{% inline_image %}`` part)."""
     return InlineImage(
         content_id=_content_id(part.get("Content-ID")),
         filename=part.get_filename() or "image",
@@ -83,7 +84,7 @@ def inline_images(email: Email, rendered: list[MIMEBase] | None = None) -> list[
         images.append(InlineImage(content_id, attachment.name, attachment.mimetype or "", data))
     if rendered is None and email.template_id and email.context is not None:
         rendered = rendered_parts(email).inline_images
-    images.extend(_part_image(part) for part in rendered or [])
+    images.extend(image_from_part(part) for part in rendered or [])
     return images
 
 
@@ -138,6 +139,32 @@ def _document(body: str) -> str:
     return _DOCUMENT.format(blocked=BLOCKED_IMAGE_ATTR, body=body)
 
 
+def note_document(message: str) -> str:
+    """A preview document that only states ``message`` (plain text, escaped here)."""
+    return _document(f'<p class="po-note">{escape(message)}</p>')
+
+
+def preview_document(html: str, images: Sequence[InlineImage], image_url_for: Callable[[int], str],
+                     load_remote: bool = False) -> Preview:
+    """``html`` sanitized into a standalone document, to serve under :func:`preview_csp`.
+
+    ``cid:`` sources point at ``image_url_for(index)`` of the first of ``images`` with that
+    content id; remote images are dropped (and counted, with a note on top) unless
+    ``load_remote``; any other image source is removed.
+    """
+    cid_urls: dict[str, str] = {}
+    for index, image in enumerate(images):
+        if image.content_id and image.content_id not in cid_urls:
+            cid_urls[image.content_id] = image_url_for(index)
+    body, blocked = sanitize_preview_body(html, cid_urls, load_remote)
+    if blocked:
+        note = ngettext("%(count)d remote image blocked.", "%(count)d remote images blocked.", blocked) % {
+            "count": blocked}
+        body = f'<p class="po-note po-blocked">{escape(note)}</p>{body}'
+    return Preview(document=_document(body), blocked_remote_images=blocked,
+                   inline_images=[image.content_id for image in images])
+
+
 def render_preview(email: Email, image_url: Callable[[int], str], remote_images: bool = False) -> Preview:
     """The sanitized HTML of ``email`` as a standalone document.
 
@@ -149,21 +176,10 @@ def render_preview(email: Email, image_url: Callable[[int], str], remote_images:
         images = inline_images(email, rendered=parts.inline_images)
     except PostOfficeError as exc:
         message = _("This email cannot be rendered: %(error)s") % {"error": exc}
-        return Preview(document=_document(f'<p class="po-note">{escape(message)}</p>'), error=str(exc))
+        return Preview(document=note_document(message), error=str(exc))
     if not parts.html:
-        note = escape(_("This email has no HTML part; see the plain text tab."))
-        return Preview(document=_document(f'<p class="po-note">{note}</p>'))
-    cid_urls = {}
-    for index, image in enumerate(images):
-        if image.content_id and image.content_id not in cid_urls:
-            cid_urls[image.content_id] = image_url(index)
-    body, blocked = sanitize_preview_body(parts.html, cid_urls, remote_images)
-    if blocked:
-        note = ngettext("%(count)d remote image blocked.", "%(count)d remote images blocked.", blocked) % {
-            "count": blocked}
-        body = f'<p class="po-note po-blocked">{escape(note)}</p>{body}'
-    return Preview(document=_document(body), blocked_remote_images=blocked,
-                   inline_images=[image.content_id for image in images])
+        return Preview(document=note_document(_("This email has no HTML part; see the plain text tab.")))
+    return preview_document(parts.html, images, image_url, load_remote=remote_images)
 
 
 def sanitize_preview_body(html: str, cid_urls: dict[str, str], remote_images: bool = False) -> tuple[str, int]:

@@ -3,6 +3,8 @@ downloads, and the live status fragment. Each checks the user may view the email
 
 Everything a view shows of an email is served so that the browser never treats it as part of
 the admin: previews under a CSP with ``sandbox``, files as downloads with ``nosniff``.
+:func:`preview_response` and :func:`image_response` are how every console preview (the email
+detail's and the template studio's) is served.
 """
 
 from __future__ import annotations
@@ -19,9 +21,16 @@ from django.utils.translation import gettext as _
 
 from ..errors import PostOfficeError
 from ..models import QUEUED_STATUSES, STATUS, Email, RecipientDeliveryStatus
-from ..preview import INLINE_IMAGE_TYPES, inline_image_csp, inline_images, preview_csp, render_preview
+from ..preview import (
+    INLINE_IMAGE_TYPES,
+    InlineImage,
+    inline_image_csp,
+    inline_images,
+    preview_csp,
+    render_preview,
+)
 from ..rendering.message import build_message
-from .access import image_token, user_for_image_token
+from .access import EMAIL, image_token, may_view_emails, user_for_image_token
 
 if TYPE_CHECKING:
     from .email_admin import EmailAdmin
@@ -52,21 +61,38 @@ def _protect(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def preview_response(document: str, remote_images: bool = False) -> HttpResponse:
+    """A preview document (see :func:`post_office.preview.preview_document`) for the console's
+    ``<iframe sandbox>``, under the preview CSP."""
+    response = HttpResponse(document, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = preview_csp(remote_images)
+    # Framed by the console only (Django's default X-Frame-Options is DENY).
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return _protect(response)
+
+
+def image_response(image: InlineImage) -> HttpResponse:
+    """One inline image of a preview; 404 for anything but a raster image type."""
+    content_type = image.content_type or mimetypes.guess_type(image.filename)[0] or ""
+    if content_type not in INLINE_IMAGE_TYPES:
+        raise Http404(_("Inline images of type %(type)s are not shown.") % {"type": content_type or "?"})
+    response = HttpResponse(image.data, content_type=content_type)
+    response["Content-Security-Policy"] = inline_image_csp()
+    # The image is requested from the sandbox's opaque origin: allow that one cross-origin read.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return _protect(response)
+
+
 def preview(model_admin: EmailAdmin, request: HttpRequest, object_id) -> HttpResponse:
     """The sanitized HTML as a standalone document for the sandboxed iframe."""
     email = viewable_email(model_admin, request, object_id)
     remote = request.GET.get("remote") == "1"
-    token = image_token(email.pk, request.user.pk)
+    token = image_token(EMAIL, email.pk, request.user.pk)
 
     def image_url(index: int) -> str:
         return f"{url(model_admin, 'inline_image', email.pk, index)}?t={token}"
 
-    document = render_preview(email, image_url, remote_images=remote).document
-    response = HttpResponse(document, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = preview_csp(remote)
-    # Framed by the console only (Django's default X-Frame-Options is DENY).
-    response["X-Frame-Options"] = "SAMEORIGIN"
-    return _protect(response)
+    return preview_response(render_preview(email, image_url, remote_images=remote).document, remote)
 
 
 def inline_image(model_admin: EmailAdmin, request: HttpRequest, object_id, index: int) -> HttpResponse:
@@ -75,7 +101,7 @@ def inline_image(model_admin: EmailAdmin, request: HttpRequest, object_id, index
     """
     token = request.GET.get("t")
     if token:
-        if user_for_image_token(token, object_id) is None:
+        if user_for_image_token(token, EMAIL, object_id, may_view_emails) is None:
             raise PermissionDenied
         email = Email.objects.filter(pk=object_id).first()
         if email is None:
@@ -88,15 +114,7 @@ def inline_image(model_admin: EmailAdmin, request: HttpRequest, object_id, index
         raise Http404(str(exc)) from exc
     if index >= len(images):
         raise Http404(_("No inline image %(index)s.") % {"index": index})
-    image = images[index]
-    content_type = image.content_type or mimetypes.guess_type(image.filename)[0] or ""
-    if content_type not in INLINE_IMAGE_TYPES:
-        raise Http404(_("Inline images of type %(type)s are not shown.") % {"type": content_type or "?"})
-    response = HttpResponse(image.data, content_type=content_type)
-    response["Content-Security-Policy"] = inline_image_csp()
-    # The image is requested from the sandbox's opaque origin: allow that one cross-origin read.
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return _protect(response)
+    return image_response(images[index])
 
 
 def eml(model_admin: EmailAdmin, request: HttpRequest, object_id) -> HttpResponse:

@@ -2,13 +2,13 @@
 
 The HTML comes out of :func:`post_office.rendering.message.build_message`, the function the
 dispatcher delivers with, so a preview is byte-identical to what a recipient's HTML part holds
-for the same template, language and context. Showing it reuses the email console's preview
-pieces (:mod:`post_office.preview`): the bleach allowlist, ``cid:`` rewriting, the CSP.
+for the same template, language and context. Showing it goes through the email console's one
+preview path (:func:`post_office.preview.preview_document`): the same sanitizer, ``cid:``
+rewriting, sandboxed iframe and CSP.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.mime.base import MIMEBase
@@ -17,14 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template import Context
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from ..models import Email, EmailTemplate
-from ..preview import InlineImage, _document, _part_image, _PreviewFilter, preview_csp
+from ..preview import InlineImage, image_from_part, note_document, preview_document
 from ..rendering.message import build_message
 from ..rendering.templates import translation_of
-from ..sanitize import sanitize_html
 from ..template.backends.post_office import INLINE_IMAGES_KEY
 from .sources import SOURCE_FIELDS, debug_engine
 
@@ -106,22 +104,24 @@ def render_template_preview(template: EmailTemplate, language: str, context: dic
         text, html, parts = message_parts(message)
     except Exception as exc:  # a filter may raise anything; show it, never a 500
         result.problem = locate_render_error(translation_or_none(template, language), context, exc)
-        result.document = _document(f'<p class="po-note">{escape(str(result.problem))}</p>')
+        result.document = note_document(str(result.problem))
         return result
     result.rendered_language = resolved.language
-    result.subject, result.text, result.html = message.subject, text, html
-    result.images = [_part_image(part) for part in parts]
-    cid_urls: dict[str, str] = {}
-    for index, image in enumerate(result.images):
-        cid_urls.setdefault(image.content_id, image_url(index))
-    counter = [0]
-    body = sanitize_html(html, filters=[functools.partial(
-        _PreviewFilter, cid_urls=cid_urls, remote=False, counter=counter)])
+    # The template engine returns SafeString: a page putting these into a template must still
+    # escape them, so they leave here as plain str.
+    result.subject, result.text, result.html = _plain(message.subject), _plain(text), _plain(html)
+    result.images = [image_from_part(part) for part in parts]
     if not html:
-        body = f'<p class="po-note">{escape(_("This template has no HTML part."))}</p>'
-    result.document = _document(body)
-    result.blocked_remote_images = counter[0]
+        result.document = note_document(_("This template has no HTML part."))
+        return result
+    shown = preview_document(html, result.images, image_url)
+    result.document, result.blocked_remote_images = shown.document, shown.blocked_remote_images
     return result
+
+
+def _plain(value: str) -> str:
+    # str.__str__ of a str subclass (SafeString) gives an exact str: no "safe" mark survives.
+    return str.__str__(value or "")
 
 
 def translation_or_none(template: EmailTemplate, language: str) -> EmailTemplate | None:
@@ -149,19 +149,3 @@ def locate_render_error(template: EmailTemplate | None, context: dict[str, Any],
                 info = getattr(exc, "template_debug", None) or {}
                 return RenderProblem(name, info.get("line"), str(exc))
     return RenderProblem("", None, str(error))
-
-
-def studio_preview_csp() -> str:
-    """The email console's preview CSP, with the sandbox keeping the console's origin.
-
-    A sandbox without ``allow-same-origin`` gives the document an opaque origin, and browsers then
-    send no session cookie with its image requests: the permission-checked ``cid:`` image URLs
-    would answer with the login page. Same origin without ``allow-scripts`` grants nothing to
-    run: the document still executes no script (no ``allow-scripts``, no ``script-src``), submits
-    no form and navigates no other frame.
-    """
-    policy = preview_csp()
-    if policy.rstrip().endswith("sandbox"):
-        return policy.rstrip() + " allow-same-origin"
-    return policy
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from post_office.admin_ui.access import image_token
+from post_office.admin_ui.access import EMAIL, STUDIO, image_token
 from post_office.models import STATUS, Email
 from tests.admin_ui.conftest import admin_url
 
@@ -91,10 +91,12 @@ def test_inline_image_token_is_bound_to_its_email_and_to_a_user_who_may_view(
     viewer = make_staff("view_email")
     outsider = make_staff()
     url = admin_url("inline_image", email.pk, 0)
-    assert Client().get(url, {"t": image_token(email.pk, viewer.pk)}).status_code == 200
-    assert Client().get(url, {"t": image_token(other.pk, viewer.pk)}).status_code == 403
-    assert Client().get(url, {"t": image_token(email.pk, outsider.pk)}).status_code == 403
+    assert Client().get(url, {"t": image_token(EMAIL, email.pk, viewer.pk)}).status_code == 200
+    assert Client().get(url, {"t": image_token(EMAIL, other.pk, viewer.pk)}).status_code == 403
+    assert Client().get(url, {"t": image_token(EMAIL, email.pk, outsider.pk)}).status_code == 403
+    # A token of another preview kind never opens an email, even with the same key.
+    assert Client().get(url, {"t": image_token(STUDIO, email.pk, viewer.pk)}).status_code == 403
     assert Client().get(url, {"t": "forged:token"}).status_code == 403
     viewer.is_active = False
     viewer.save()
-    assert Client().get(url, {"t": image_token(email.pk, viewer.pk)}).status_code == 403
+    assert Client().get(url, {"t": image_token(EMAIL, email.pk, viewer.pk)}).status_code == 403

@@ -6,16 +6,15 @@ outside the live server.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from post_office import mail
 from post_office.models import STATUS, Email, EmailTemplate
 
+from .xss import CORPUS, Watch
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CORPUS = sorted((Path(__file__).resolve().parents[1] / "data" / "xss").glob("*.html"))
 LIST_URL = "/admin/post_office/email/"
 
 
@@ -45,50 +44,8 @@ def store_payloads() -> list[tuple[str, str, Email]]:
     return stored
 
 
-class Watch:
-    """What a page did that it must not: dialogs, console markers, navigations, script globals."""
-
-    def __init__(self, console) -> None:
-        self.console = console
-        self.page = console.page
-        self.dialogs: list[str] = []
-        self.markers: list[str] = []
-        self.navigations: list[str] = []
-        self.page.on("dialog", self._dialog)
-        self.page.on("console", lambda msg: "XSS" in msg.text and self.markers.append(msg.text))
-        self.page.on("framenavigated", lambda frame: self.navigations.append(frame.url))
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    def visit(self, path: str, allowed_frames: set[str]) -> list[str]:
-        """Open ``path`` and return every violation seen while it loaded."""
-        self.dialogs.clear()
-        self.markers.clear()
-        self.navigations.clear()
-        self.console.requests.clear()
-        url = self.console.base_url + path
-        self.page.goto(url, wait_until="load")
-        self.page.wait_for_timeout(40)  # let zero-delay timers and meta refreshes fire
-        problems = [f"dialog {d}" for d in self.dialogs] + [f"console {m}" for m in self.markers]
-        allowed = {url, "about:blank"} | {self.console.base_url + p for p in allowed_frames}
-        problems += [f"navigated to {u}" for u in self.navigations if u not in allowed]
-        if self.page.url != url:
-            problems.append(f"left the page for {self.page.url}")
-        problems += [f"request to {u}" for u in self.console.foreign_requests()]
-        for frame in self.page.frames:
-            try:
-                flag = frame.evaluate("() => window.__xss === undefined ? null : String(window.__xss)")
-            except Exception:  # noqa: BLE001 - a frame without script access ran nothing either
-                flag = None
-            if flag is not None:
-                problems.append(f"window.__xss={flag} in {frame.url}")
-        return problems
-
-
 def test_no_payload_runs_navigates_or_leaks_in_list_detail_or_preview(console, subtests):
-    watch = Watch(console)
+    watch = Watch(console.page, console.base_url)
     for name, variant, email in store_payloads():
         preview = f"{LIST_URL}{email.pk}/preview/"
         pages = {
@@ -101,7 +58,11 @@ def test_no_payload_runs_navigates_or_leaks_in_list_detail_or_preview(console, s
             pages["list"] = f"{LIST_URL}?q=xss-{name[:2]}-"
         for page_name, path in pages.items():
             with subtests.test(msg=f"{name} as {variant} on {page_name}"):
-                assert watch.visit(path, allowed_frames={preview}) == []
+                watch.reset()
+                url = console.base_url + path
+                console.page.goto(url, wait_until="load")
+                console.page.wait_for_timeout(40)  # let zero-delay timers and meta refreshes fire
+                assert watch.problems(url, allowed_frame={console.base_url + preview}.__contains__) == []
                 if page_name == "list":
                     assert console.page.locator("#result_list tbody tr").count() == 2
                 if page_name == "detail":  # the preview really was framed and loaded

@@ -54,3 +54,13 @@ def test_diff_of_identical_versions_is_empty(family):
     one = record_version(family, None, "a")
     two = record_version(family, None, "b", force=True)
     assert diff_versions(one, two) == []
+
+
+def test_diff_and_change_form_show_hostile_template_source_as_text(admin_client, family):
+    hostile = "<script>window.__xss=1</script>"
+    edit(admin_client, family, html_content=hostile, id_content=hostile)
+    pages = [admin_client.get(studio_url(family, "history/") + "?from=1&to=2").content.decode(),
+             admin_client.get(change_url(family)).content.decode()]
+    for html in pages:
+        assert hostile not in html
+        assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 from django.contrib.staticfiles import finders
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from post_office.admin_ui.access import EMAIL, STUDIO, image_token
 from post_office.models import STATUS, Email, EmailTemplate
+from post_office.preview import preview_csp
 
 from .conftest import LOGO
 from .helpers import change_url, studio_url
@@ -72,38 +76,75 @@ def preview(client, template, **data):
     return client.post(studio_url(template, "studio/preview/"), data, HTTP_HX_REQUEST="true")
 
 
+def frame_url(html: str) -> str:
+    return unescape(re.search(r'<iframe[^>]*src="([^"]+)"', html).group(1))
+
+
 def test_switching_language_returns_that_language_as_an_htmx_partial(admin_client, family):
     response = preview(admin_client, family, language="id", sample_context='{"name": "Zed", "code": "Q"}')
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert 'data-language="id"' in html and "Halo Zed" in html and "kode Anda Q." in html
-    frame = re.search(r'<iframe[^>]*sandbox="allow-same-origin"[^>]*src="([^"]+)"', html).group(1)
+    assert "<b>Zed</b>" in admin_client.get(frame_url(html)).content.decode()
 
-    document = admin_client.get(frame)
-    assert document["Content-Security-Policy"].startswith("default-src 'none'")
-    assert document["Content-Security-Policy"].endswith("; sandbox allow-same-origin")
-    assert "script-src" not in document["Content-Security-Policy"]
+
+def test_preview_frame_is_a_bare_sandbox_served_like_the_email_preview(admin_client, family):
+    html = preview(admin_client, family).content.decode()
+    [iframe] = re.findall(r"<iframe[^>]*>", html)
+    assert 'sandbox=""' in iframe
+    assert "allow-scripts" not in html and "allow-same-origin" not in html
+    document = admin_client.get(frame_url(html))
+    assert document["Content-Security-Policy"] == preview_csp()  # the email console's policy, as is
+    assert document["Content-Security-Policy"].endswith("; sandbox")
     assert document["X-Frame-Options"] == "SAMEORIGIN"
-    assert "<b>Zed</b>" in document.content.decode()
+    assert document["X-Content-Type-Options"] == "nosniff"
 
 
-def test_inline_image_of_the_preview_is_served_to_its_viewer_only(admin_client, client, make_user,
-                                                                  post_office_engine, db):
+def test_inline_image_url_is_signed_for_the_viewer_and_needs_no_session(admin_client, client, make_user,
+                                                                         post_office_engine, db):
     template = EmailTemplate.objects.create(
         name="logo", html_content='{% load post_office %}<img alt="logo" src="{% inline_image logo %}">')
     html = preview(admin_client, template, sample_context=f'{{"logo": "{LOGO}"}}').content.decode()
-    frame = re.search(r'src="([^"]+)"', html[html.index("<iframe"):]).group(1)
+    frame = frame_url(html)
     document = admin_client.get(frame).content.decode()
-    image_url = re.search(r'<img alt="logo" src="([^"]+)"', document).group(1)
+    image_url = unescape(re.search(r'<img alt="logo" src="([^"]+)"', document).group(1))
+    assert "?t=" in image_url
 
-    image = admin_client.get(image_url)
+    # The sandboxed document sends no session cookie: the signed token alone must be enough.
+    image = Client().get(image_url)
+    assert image.status_code == 200
     with open(finders.find(LOGO), "rb") as handle:
         assert image.content == handle.read()
     assert image["Content-Type"] == "image/png"
+    assert image["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert "sandbox" in image["Content-Security-Policy"]
 
-    client.force_login(make_user("other", "view_emailtemplate"))
-    assert client.get(image_url).status_code == 404  # a token is its viewer's only
+    path, token = image_url.split("?t=")
+    assert Client().get(path, {"t": token[:-2] + "xx"}).status_code == 403  # tampered
+    assert Client().get(path).status_code == 302  # no token, no session: the login page
+    other = make_user("other", "view_emailtemplate")
+    client.force_login(other)
+    assert client.get(path).status_code == 404  # the cached preview is its viewer's only
     assert client.get(frame).status_code == 404
+    # A token names one preview: it opens no other, nor an email (another scope).
+    preview_token = path.split("/studio/preview/")[1].split("/")[0]
+    forged = image_token(STUDIO, "another-preview", other.pk)
+    assert Client().get(path, {"t": forged}).status_code == 403
+    assert Client().get(path, {"t": image_token(EMAIL, preview_token, other.pk)}).status_code == 403
+
+
+def test_image_token_stops_working_when_its_user_loses_the_permission(admin_client, make_user,
+                                                                      post_office_engine, db):
+    template = EmailTemplate.objects.create(
+        name="logo", html_content='{% load post_office %}<img alt="logo" src="{% inline_image logo %}">')
+    viewer = make_user("viewer", "view_emailtemplate")
+    admin_client.force_login(viewer)
+    html = preview(admin_client, template, sample_context=f'{{"logo": "{LOGO}"}}').content.decode()
+    document = admin_client.get(frame_url(html)).content.decode()
+    image_url = unescape(re.search(r'<img alt="logo" src="([^"]+)"', document).group(1))
+    assert Client().get(image_url).status_code == 200
+    viewer.user_permissions.clear()
+    assert Client().get(image_url).status_code == 403
 
 
 def test_render_error_is_shown_with_its_line_not_a_500(admin_client, db):
@@ -129,3 +170,19 @@ def test_change_page_carries_the_htmx_preview_panel(admin_client, family):
     assert f'hx-post="{studio_url(family, "studio/preview/")}"' in html
     assert 'hx-vals=\'{"language": "id"}\'' in html
     assert 'id="id_sample_context"' in html
+
+
+def test_rendered_subject_text_and_problem_show_as_text_not_markup(admin_client, db):
+    # The template engine returns SafeString; the preview partial must escape it all the same.
+    hostile = "<script>window.__xss=1</script><img src=x onerror=alert(1)>"
+    template = EmailTemplate.objects.create(name="hostile", subject=hostile, content=hostile, html_content=hostile)
+    html = preview(admin_client, template).content.decode()
+    assert "<script>" not in html and "<img src=x" not in html
+    subject = re.search(r'class="po-preview-subject[^"]*">([^<]*)</dd>', html).group(1)
+    text = re.search(r'class="po-preview-text[^"]*">([^<]*)</pre>', html).group(1)
+    assert unescape(subject) == unescape(text) == hostile
+
+    broken = EmailTemplate.objects.create(name="broken", html_content="<p>{% include '<script>x</script>' %}</p>")
+    html = preview(admin_client, broken).content.decode()
+    assert "cannot be rendered" in html and "<script>x</script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html

@@ -172,11 +172,22 @@ class EmailTemplateStudioAdmin(ModelAdmin, ImportExportModelAdmin):
             path("<path:object_id>/studio/preview/<str:token>/", wrap(views.preview_frame(self)),
                  name=f"{info}_studio_preview_frame"),
             path("<path:object_id>/studio/preview/<str:token>/image/<int:index>/",
-                 wrap(views.preview_image(self)), name=f"{info}_studio_preview_image"),
+                 self.studio_preview_image_view, name=f"{info}_studio_preview_image"),
             path("<path:object_id>/studio/restore/<int:number>/", wrap(views.restore(self)),
                  name=f"{info}_studio_restore"),
             *super().get_urls(),
         ]
+
+    def studio_preview_image_view(self, request: HttpRequest, object_id: str, token: str,
+                                  index: int) -> HttpResponse:
+        if request.GET.get("t"):
+            # From inside the sandbox: no session cookie, a signed token instead (see access.py).
+            return views.preview_image(self, request, object_id, token, index)
+        return self.admin_site.admin_view(self._studio_preview_image_with_session)(request, object_id, token, index)
+
+    def _studio_preview_image_with_session(self, request: HttpRequest, object_id: str, token: str,
+                                           index: int) -> HttpResponse:
+        return views.preview_image(self, request, object_id, token, index)
 
     # --- import ----------------------------------------------------------------------------------
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 Preview documents and their inline images live in the cache for a few minutes under a random
 token bound to the user who asked for them: the preview may use a sample context that is not
-saved yet, so the sandboxed iframe cannot re-render it from the database.
+saved yet, so the sandboxed iframe cannot re-render it from the database. They are served exactly
+as the email console serves its previews (:func:`..views.preview_response`,
+:func:`..views.image_response`): a bare ``<iframe sandbox>``, the same CSP, and image URLs signed
+for the viewer (:mod:`..access`), since the sandboxed document sends no session cookie.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from django.views.decorators.http import require_POST
 
 from ...errors import InvalidEmailError, PostOfficeError
 from ...models import STATUS, EmailTemplate
-from ...preview import INLINE_IMAGE_TYPES, inline_image_csp
 from ...templates_service import history
-from ...templates_service.preview import render_template_preview, studio_preview_csp
+from ...templates_service.preview import render_template_preview
 from ...templates_service.testsend import send_test as send_test_email
 from ...templates_service.validation import known_language_codes, language_label, parse_sample_context
+from ..access import STUDIO, image_token, may_view_templates, user_for_image_token
+from ..views import image_response, preview_response
 from .forms import SendTestForm
 from .inlines import missing_languages, present_languages
 
@@ -94,12 +98,14 @@ def preview(model_admin) -> Callable:
             context["error"] = _("Sample context: %(error)s") % {"error": exc}
             return TemplateResponse(request, TEMPLATES + "preview_result.html", context)
         token = secrets.token_urlsafe(24)
-        result = render_template_preview(
-            obj, language, sample, image_url=lambda index: url(model_admin, "studio_preview_image", quote(obj.pk),
-                                                               token, index))
+        signed = image_token(STUDIO, token, request.user.pk)
+
+        def image_url(index: int) -> str:
+            return f"{url(model_admin, 'studio_preview_image', quote(obj.pk), token, index)}?t={signed}"
+
+        result = render_template_preview(obj, language, sample, image_url=image_url)
         cache.set(_cache_key(token), {
-            "user": request.user.pk, "template": obj.pk, "document": result.document,
-            "images": [(image.content_type, image.data) for image in result.images],
+            "user": request.user.pk, "template": obj.pk, "document": result.document, "images": result.images,
         }, PREVIEW_TTL)
         context.update({
             "result": result,
@@ -111,42 +117,40 @@ def preview(model_admin) -> Callable:
     return view
 
 
-def _stored_preview(model_admin, request: HttpRequest, object_id: str, token: str) -> dict[str, Any]:
-    obj = get_template(model_admin, request, object_id)
+def _stored(token: str, user_pk: Any, template_pk: Any) -> dict[str, Any]:
     stored = cache.get(_cache_key(token))
-    if not stored or stored["user"] != request.user.pk or stored["template"] != obj.pk:
+    if not stored or stored["user"] != user_pk or str(stored["template"]) != str(template_pk):
         raise Http404(_("This preview has expired; preview again."))
     return stored
 
 
 def preview_frame(model_admin) -> Callable:
+    """The preview document. The iframe's own request comes from the console page, so it
+    carries the session: the admin's permission check applies as to any studio view."""
     def view(request: HttpRequest, object_id: str, token: str) -> HttpResponse:
-        stored = _stored_preview(model_admin, request, object_id, token)
-        response = HttpResponse(stored["document"], content_type="text/html; charset=utf-8")
-        response["Content-Security-Policy"] = studio_preview_csp()
-        response["X-Frame-Options"] = "SAMEORIGIN"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        obj = get_template(model_admin, request, object_id)
+        return preview_response(_stored(token, request.user.pk, obj.pk)["document"])
 
     return view
 
 
-def preview_image(model_admin) -> Callable:
-    def view(request: HttpRequest, object_id: str, token: str, index: int) -> HttpResponse:
-        stored = _stored_preview(model_admin, request, object_id, token)
-        try:
-            content_type, data = stored["images"][index]
-        except IndexError:
-            raise Http404(_("No such image.")) from None
-        if content_type not in INLINE_IMAGE_TYPES:
-            raise Http404(_("This kind of image is not shown in previews."))
-        response = HttpResponse(data, content_type=content_type)
-        response["Content-Security-Policy"] = inline_image_csp()
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
-
-    return view
+def preview_image(model_admin, request: HttpRequest, object_id: str, token: str, index: int) -> HttpResponse:
+    """One inline image of a preview. From inside the sandbox (no session cookie) the signed
+    ``t`` names the preview and its viewer; without it the session's permissions decide."""
+    signed = request.GET.get("t")
+    if signed:
+        user = user_for_image_token(signed, STUDIO, token, may_view_templates)
+        if user is None:
+            raise PermissionDenied
+        stored = _stored(token, user.pk, unquote(object_id))
+    else:
+        obj = get_template(model_admin, request, object_id)
+        stored = _stored(token, request.user.pk, obj.pk)
+    try:
+        image = stored["images"][index]
+    except IndexError:
+        raise Http404(_("No such image.")) from None
+    return image_response(image)
 
 
 # --- test send ---------------------------------------------------------------------------------
