@@ -56,3 +56,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "on_postgres" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The one Chromium of this test process (see tests/support/browser.py)."""
+    from tests.support.browser import launch
+
+    yield from launch()

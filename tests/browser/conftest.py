@@ -5,8 +5,6 @@ Chromium missing: the browser tests fail under CI and are skipped elsewhere.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -14,41 +12,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import Permission, User
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium  # noqa: F401 - re-exported
+
 PASSWORD = "correct horse battery staple"
 OPERATOR_PERMISSIONS = ("view_email", "requeue_email", "resend_email", "cancel_email", "view_log",
                         "view_attachment", "view_emailtemplate")
-
-
-def require_chromium() -> None:
-    if os.path.exists(CHROMIUM) and shutil.which(CHROMIUM):
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"Chromium is required under CI ({CHROMIUM} is missing: apt-get install -y chromium).")
-    pytest.skip(f"needs Chromium at {CHROMIUM}")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an asyncio loop in this thread; the ORM calls the tests make
-    # between browser steps are still plain synchronous code.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The support/operator journey in a real browser: find an email by recipient, read it (with
 its inline image), download the .eml, requeue failures in bulk and watch them get delivered.
-Saves the README's console screenshots to docs/screenshots/ on the way.
+With UPDATE_SCREENSHOTS=1 it refreshes the README's screenshots in docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from django.core.files.base import ContentFile
 from post_office import mail
 from post_office.models import STATUS, Email, Log
 from tests.admin_ui.pngs import make_png
+from tests.support.browser import screenshot_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LIST_URL = "/admin/post_office/email/"
 
 
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
+def shoot(page, name: str, tmp_path: Path) -> None:
+    page.screenshot(path=str(screenshot_path(name, tmp_path)), full_page=False)
 
 
 def customer_email() -> Email:
@@ -69,7 +68,7 @@ def test_find_read_download_and_requeue_in_the_browser(console, smtp_backend, tm
 
     # Find the customer's email by recipient.
     console.open(LIST_URL)
-    shoot(page, "console-list.png")
+    shoot(page, "console-list.png", tmp_path)
     page.fill("input[name=q]", "customer@example.com")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=customer*")
@@ -87,7 +86,7 @@ def test_find_read_download_and_requeue_in_the_browser(console, smtp_backend, tm
     assert "1 remote image blocked." in frame.locator("body").inner_text()
     assert page.locator("iframe[data-testid=po-preview]").get_attribute("sandbox") == ""
     assert console.foreign_requests() == []
-    shoot(page, "console-detail.png")
+    shoot(page, "console-detail.png", tmp_path)
 
     # The per-view switch loads remote images (here: the tracker on the stand-in host).
     page.check("[data-testid=po-remote-images]")
@@ -119,7 +118,7 @@ def test_find_read_download_and_requeue_in_the_browser(console, smtp_backend, tm
     page.click("button[name=index]")
     page.wait_for_selector("[data-testid=po-confirmation]")
     assert "This will affect 3 selected emails." in page.inner_text("[data-testid=po-confirmation-count]")
-    shoot(page, "console-confirm.png")
+    shoot(page, "console-confirm.png", tmp_path)
     page.click("[data-testid=po-confirm]")
     page.wait_for_selector("text=3 emails requeued.")
     assert Email.objects.filter(pk__in=[e.pk for e in failed], status=STATUS.queued).count() == 3

@@ -1,6 +1,6 @@
 """The dashboard in Chromium: it shows what the dispatcher really did, and updates in place
 (no reload) while a dispatcher process sends to an aiosmtpd sink; polling pauses in hidden tabs.
-Saves docs/screenshots/dashboard.png for the README."""
+Saves docs/screenshots/dashboard.png for the README when UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import math
 import re
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -19,18 +18,17 @@ from django.utils import timezone
 from post_office import mail
 from post_office.dispatch.engine import send_queued_until_done
 from post_office.models import DeliveryStat
-from tests.browser.conftest import CHROMIUM_ARGS, browser  # noqa: F401 - the shared Chromium fixture
 from tests.stats.conftest import rollup_totals
+from tests.support.browser import CHROMIUM_ARGS, screenshot_path
 from tests.support.processes import finish, start_dispatcher, terminate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "dashboard.png"
 PASSWORD = "correct horse battery staple"
 assert CHROMIUM_ARGS  # the flags the preamble asks for come with the fixture
 
 
 @pytest.fixture
-def page(browser, live_server):  # noqa: F811
+def page(browser, live_server):
     user = User.objects.create_user("operator", password=PASSWORD, is_staff=True)
     user.user_permissions.set(Permission.objects.filter(
         content_type__app_label="post_office", codename__in=("view_email", "view_log", "requeue_email")))
@@ -72,7 +70,7 @@ def queue(n: int, prefix: str, **kwargs) -> None:
 
 
 def test_dashboard_shows_the_rollup_and_updates_live_while_a_dispatcher_sends(
-        page, live_server, settings, smtp_backend, sink_process):
+        page, live_server, settings, smtp_backend, sink_process, tmp_path):
     smtp = "django.core.mail.backends.smtp.EmailBackend"
     settings.POST_OFFICE = {**settings.POST_OFFICE, "MESSAGE_ID_ENABLED": True,
                             "BACKENDS": {"default": smtp, "transactional": smtp}}
@@ -110,8 +108,7 @@ def test_dashboard_shows_the_rollup_and_updates_live_while_a_dispatcher_sends(
         const chart = Chart.getChart(document.querySelector('#po-charts canvas.chart'));
         return chart && chart.data.datasets[0].data.slice(-10).reduce((a, b) => a + b, 0) === 42;
     }""", timeout=40_000)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    page.screenshot(path=str(screenshot_path("dashboard.png", tmp_path)), full_page=False)
 
 
 def test_polling_pauses_while_the_tab_is_hidden_and_never_piles_up(page, live_server):

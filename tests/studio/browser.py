@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.test.testcases import LiveServerThread
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-def require_chromium() -> None:
-    if os.path.exists(CHROMIUM) and shutil.which(CHROMIUM):
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"Chromium is required in CI ({CHROMIUM} is missing: apt-get install -y chromium).")
-    pytest.skip(f"needs Chromium at {CHROMIUM}")
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium  # noqa: F401,E402 - re-exported
 
 
 class Recorder(BaseHTTPRequestHandler):

@@ -16,7 +16,7 @@ from django.test import Client
 from post_office.models import EmailTemplate, EmailTemplateVersion
 
 from ..browser.xss import Watch, payloads
-from .browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, OffServerHost, require_chromium
+from .browser import LiveServer, OffServerHost
 from .conftest import LOGO
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,31 +35,24 @@ def studio_server(transactional_db):
 
 
 @pytest.fixture
-def browser_page(studio_server, monkeypatch):
-    require_chromium()
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
+def browser_page(studio_server, browser):
     user = User.objects.create_user("marketer", "marketer@example.com", "pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(
         content_type__app_label="post_office", codename__in=MARKETER_PERMISSIONS))
     client = Client()
     client.force_login(user)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=studio_server.url, accept_downloads=True)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                              "url": studio_server.url}])
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            browser.close()
-            # ORM calls made under Playwright's running loop get their own connection (asgiref's
-            # Local is per context there): close it, or PostgreSQL cannot drop the test database.
-            connections.close_all()
+    context = browser.new_context(base_url=studio_server.url, accept_downloads=True)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                          "url": studio_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+        # ORM calls made under Playwright's running loop get their own connection (asgiref's
+        # Local is per context there): close it, or PostgreSQL cannot drop the test database.
+        connections.close_all()
 
 
 def family_state() -> dict:
