@@ -187,6 +187,13 @@ def test_dashboard_card_counts_bounces_and_complaints_of_the_last_day(make_email
     assert f"?recipient_delivery_status={S.HARD_BOUNCED.value}" in html
 
 
+def test_dashboard_links_suppressions_only_for_users_who_may_view_them(make_email, client_for):
+    bounce_everywhere(make_email)
+    suppressions = "/admin/post_office/suppression/"
+    assert suppressions not in client_for("view_email").get("/admin/").content.decode()
+    assert suppressions in client_for("view_email", "view_suppression").get("/admin/").content.decode()
+
+
 def test_backends_page_shows_bounces_and_complaints_per_backend(make_email, client_for):
     bounce_everywhere(make_email)
     html = client_for("view_email").get("/admin/post_office/deliverystat/").content.decode()
