@@ -29,7 +29,7 @@ class CommaSeparatedEmailField(TextField):
     def get_prep_value(self, value):
         if isinstance(value, str):
             return value
-        return ", ".join(map(lambda s: s.strip(), value or []))
+        return ", ".join([address.strip() for address in value]) if value else ""
 
     def to_python(self, value):
         if isinstance(value, str):

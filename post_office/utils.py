@@ -55,11 +55,15 @@ def split_emails(emails: list, split_count: int = 1) -> list[list]:
     return [emails[i::split_count] for i in range(split_count) if emails[i::split_count]]
 
 
+# ``PRIORITY.values`` builds a new list on every access; parse_priority runs once per email.
+_PRIORITY_VALUES = frozenset(PRIORITY.values)
+
+
 def parse_priority(priority) -> int:
     """``'high'``/``PRIORITY.high``/``2`` -> 2; None -> DEFAULT_PRIORITY. Bad values name the field."""
-    from .conf import post_office_settings
-
     if priority is None:
+        from .conf import post_office_settings
+
         priority = post_office_settings.default_priority
     if isinstance(priority, str):
         if priority not in PRIORITY_NAMES:
@@ -67,13 +71,18 @@ def parse_priority(priority) -> int:
                 "priority", f"{priority!r} is not one of {', '.join(PRIORITY_NAMES)}."
             )
         return PRIORITY[priority].value
-    if isinstance(priority, int) and not isinstance(priority, bool) and priority in PRIORITY.values:
+    if isinstance(priority, int) and not isinstance(priority, bool) and priority in _PRIORITY_VALUES:
         return int(priority)
     raise InvalidEmailError("priority", f"{priority!r} is not one of {', '.join(PRIORITY_NAMES)}.")
 
 
-def parse_emails(emails: str | Iterable[str] | None, field_name: str = "recipients") -> list[str]:
-    """Normalise to a list and validate each address; the error names ``field_name``."""
+def parse_emails(emails: str | Iterable[str] | None, field_name: str = "recipients",
+                 valid: set[str] | None = None) -> list[str]:
+    """Normalise to a list and validate each address; the error names ``field_name``.
+
+    ``valid`` (optional) holds addresses already accepted, e.g. the one sender of a whole
+    ``send_many()``; addresses accepted here are added to it.
+    """
     if not emails:
         return []
     if isinstance(emails, str):
@@ -84,10 +93,13 @@ def parse_emails(emails: str | Iterable[str] | None, field_name: str = "recipien
     for address in emails:
         if not isinstance(address, str):
             raise InvalidEmailError(field_name, f"{address!r} is not an address.")
-        try:
-            validate_email_with_name(address)
-        except ValidationError:
-            raise InvalidEmailError(field_name, f"{address!r} is not a valid email address.") from None
+        if valid is None or address not in valid:
+            try:
+                validate_email_with_name(address)
+            except ValidationError:
+                raise InvalidEmailError(field_name, f"{address!r} is not a valid email address.") from None
+            if valid is not None:
+                valid.add(address)
         result.append(address)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import random
 
 import pytest
 from django.core.files.base import ContentFile
@@ -106,3 +107,83 @@ def test_errors_are_value_errors_like_django_post_office():
 
     with pytest.raises(ValidationError):
         mail.send("bad", "f@example.com")
+
+
+# --- addresses: what is accepted and refused, and the fast path agrees with the full parser ------
+
+ACCEPTED = [
+    '"Smith, John" <john@example.com>',
+    '"O\'Brien, \\"Bob\\"" <bob@example.com>',
+    "Zoë <zoe@example.com>",
+    "<bare@example.com>",
+    "plain+tag@example.com",
+    "o'brien@example.com",
+    "admin@localhost",
+    "user@[127.0.0.1]",
+    "user@münchen.de",
+    "USER@EXAMPLE.COM",
+]
+REFUSED = [
+    "a..b@example.com", ".a@example.com", "a.@example.com", "a@-example.com", "a@example", "a@example.c",
+    "Smith, John <j@example.com>", "j@example.com, k@example.com", "a@b@example.com", '"a b"@example.com',
+    "user@example.com.", "user@sub_domain.example.com", "a@" + "b" * 64 + ".com",
+]
+
+
+@pytest.mark.parametrize("address", ACCEPTED)
+def test_display_names_with_commas_and_quotes_are_accepted_and_kept(address):
+    email = mail.send([address], "from@example.com", subject="S")
+    assert Email.objects.get(pk=email.pk).to == [address]
+
+
+@pytest.mark.parametrize("address", REFUSED)
+def test_malformed_addresses_are_refused_naming_the_field(address):
+    with pytest.raises(InvalidEmailError) as info:
+        mail.send(["ok@example.com", address], "from@example.com", subject="S")
+    assert str(info.value) == f"recipients: {address!r} is not a valid email address."
+    assert Email.objects.count() == 0
+
+
+def full_parser_verdict(value: str) -> list[str] | None:
+    """The address check without the plain-address shortcut: parse, then Django's validator."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from post_office.utils_address import split_address
+
+    address = split_address(value)
+    if address is None:
+        return [f"Enter a valid email address: {value}"]
+    try:
+        validate_email(address)
+    except ValidationError as exc:
+        return exc.messages
+    return None
+
+
+def test_the_plain_address_shortcut_decides_exactly_like_the_full_parser():
+    from django.core.exceptions import ValidationError
+
+    from post_office.validators import validate_email_with_name
+
+    rnd = random.Random(20240611)
+    local, label = "aZ09!#$%&'*+/=?^_`{|}~.-", "aZ09-_"
+
+    def text(alphabet: str, longest: int) -> str:
+        return "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, longest)))
+
+    corpus = ACCEPTED + REFUSED + [" j@example.com", "j@exa mple.com", "x" * 65 + "@example.com"]
+    corpus += [text(local, 8) + "@" + ".".join(text(label, 5) for _ in range(rnd.randint(1, 3)))
+               + rnd.choice(["", ".", ".com", ".c", ".co-", ".xn--p1ai"]) for _ in range(6000)]
+    corpus += ["".join(rnd.choice(local + '@<>", ;:()[]\\ é') for _ in range(rnd.randint(1, 16))) for _ in range(4000)]
+    disagreements = []
+    for value in corpus:
+        try:
+            validate_email_with_name(value)
+            verdict = None
+        except ValidationError as exc:
+            verdict = exc.messages
+        if verdict != full_parser_verdict(value):
+            disagreements.append(value)
+    assert disagreements == []
+    assert sum(full_parser_verdict(value) is None for value in corpus) > 200  # the corpus has valid ones

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
 from post_office import mail
@@ -433,3 +436,41 @@ def test_claimable_skips_live_leases_but_not_expired_ones():
 
     assert set(Email.objects.claimable()) == {stale, free}
     assert set(Email.objects.due()) == {live, stale, free}
+
+
+# --- what send() writes, and in how many statements ----------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_send_without_attachments_is_one_insert_and_no_transaction():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        email = mail.send("alice@example.com", "from@example.com", subject="Hi", message="Hello")
+
+    assert [q["sql"].split()[0] for q in captured] == ["INSERT"]  # no BEGIN/COMMIT around one row
+    assert Email.objects.get(pk=email.pk).subject == "Hi"
+
+
+class FailingStorage(FileSystemStorage):
+    """A real file system storage whose disk is "full" for files named broken*."""
+
+    def _save(self, name, content):
+        if os.path.basename(name).startswith("broken"):
+            raise OSError(28, "No space left on device (injected)")
+        return super()._save(name, content)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attachment_that_cannot_be_stored_leaves_no_email_row_or_file(monkeypatch, tmp_path):
+    from post_office.models import Attachment
+
+    # The field resolved FILE_STORAGE when the model was imported: swap in the failing disk.
+    monkeypatch.setattr(Attachment._meta.get_field("file"), "storage", FailingStorage(location=str(tmp_path)))
+
+    with pytest.raises(OSError, match="injected"):
+        mail.send("alice@example.com", "from@example.com", subject="Hi",
+                  attachments={"fine.txt": ContentFile(b"ok"), "broken.txt": ContentFile(b"x")})
+
+    assert Email.objects.count() == 0 and Attachment.objects.count() == 0
+    assert [files for _root, _dirs, files in os.walk(tmp_path) if files] == []

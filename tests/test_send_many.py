@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from post_office import mail
 from post_office.errors import InvalidEmailError
 from post_office.models import PRIORITY, STATUS, Attachment, Email, EmailTemplate
 from post_office.signals import email_queued
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def kwargs_list(count: int, **extra) -> list[dict]:
@@ -163,3 +171,241 @@ def test_queued_emails_are_delivered_like_send(smtp_backend):
     assert lazy.message.get_content_type() == "text/html"
     assert lazy.message.get_content().rstrip() == "<b>7</b>"
     assert Email.objects.filter(status=STATUS.sent).count() == 4
+
+
+# --- the bulk INSERT stores exactly what send() stores ---------------------------------------------
+
+SAME_AS_SEND_EXCLUDED = {"id", "created", "last_updated", "message_id"}
+
+
+def rich_kwargs_list() -> list[dict]:
+    """Every argument send_many takes, in the forms callers write them."""
+    aware = datetime.datetime(2031, 5, 6, 7, 8, 9, tzinfo=datetime.UTC)
+    shared_headers = {"X-Campaign": "spring", "Reply-To": "help@example.com"}
+    return [
+        {"sender": '"Shop, Inc." <shop@example.com>', "recipients": ['"Smith, John" <john@example.com>'],
+         "cc": ["cc@example.com"], "bcc": "bcc@example.com", "subject": "Order {{ n }}",
+         "message": "Thanks {{ name }}", "html_message": "<b>{{ name }}</b>",
+         "context": {"n": 1, "name": "<Ann & Bob>"}, "headers": shared_headers, "priority": "high"},
+        {"sender": "plain+tag@example.com", "recipients": "o'brien@example.com",
+         "subject": "No tags at all", "message": "Plain text, no braces.", "headers": shared_headers,
+         "scheduled_time": aware, "expires_at": aware + datetime.timedelta(days=1), "priority": 0},
+        {"recipients": ['"Quote \\" Inside" <q@example.com>', "admin@localhost"], "subject": "Dates",
+         "scheduled_time": datetime.date(2031, 1, 2), "expires_at": datetime.datetime(2031, 2, 3, 4, 5),
+         "backend": "other", "priority": PRIORITY.low},
+        {"sender": "Shop <shop@example.com>", "recipients": ["lazy@example.com"], "template": "lazy",
+         "context": {"n": 7, "items": ["a", "b"]}, "render_on_delivery": True},
+        {"sender": "Shop <shop@example.com>", "recipients": ["now@example.com"], "template": "lazy",
+         "context": {"n": 8}, "language": "id"},
+        {"recipients": ["unicode@example.com"], "subject": "Grüße", "message": "Ünïcödé ✓",
+         "headers": {"X-Number": 3}, "priority": None},
+    ]
+
+
+@pytest.fixture
+def rich_setup(settings):
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {
+        **settings.POST_OFFICE["BACKENDS"], "other": "django.core.mail.backends.locmem.EmailBackend"}}
+    lazy = EmailTemplate.objects.create(name="lazy", subject="Lazy {{ n }}", html_content="<i>{{ n }}</i>",
+                                        content="{% for i in items %}{{ i }}{% endfor %}")
+    lazy.translated_templates.create(language="id", subject="Malas {{ n }}", content="Halo {{ n }}")
+
+
+def stored_fields(email_id: int) -> dict:
+    row = Email.objects.filter(pk=email_id).values().get()
+    return {name: value for name, value in row.items() if name not in SAME_AS_SEND_EXCLUDED}
+
+
+@pytest.mark.django_db
+def test_bulk_rows_equal_the_rows_send_stores_for_the_same_arguments(rich_setup):
+    items = rich_kwargs_list()
+
+    bulk = mail.send_many(items)
+    one_by_one = [mail.send(**item) for item in items]
+
+    for index, (ours, reference) in enumerate(zip(bulk, one_by_one, strict=True)):
+        assert stored_fields(ours.pk) == stored_fields(reference.pk), f"kwargs_list[{index}]"
+    first = Email.objects.get(pk=bulk[0].pk)
+    assert first.to == ['"Smith, John" <john@example.com>']
+    assert first.message == "Thanks <Ann & Bob>" and first.html_message == "<b>&lt;Ann &amp; Bob&gt;</b>"
+    assert first.headers == {"X-Campaign": "spring", "Reply-To": "help@example.com"}
+    assert Email.objects.get(pk=bulk[3].pk).context == {"n": 7, "items": ["a", "b"]}
+    assert Email.objects.get(pk=bulk[4].pk).subject == "Malas 8"
+
+
+@pytest.mark.django_db
+def test_returned_emails_are_saved_instances_equal_to_their_rows(rich_setup):
+    before = timezone.now()
+    emails = mail.send_many(rich_kwargs_list())
+    after = timezone.now()
+
+    assert len({email.pk for email in emails}) == len(emails)
+    for email in emails:
+        assert email._state.adding is False and email._state.db == "default"
+        loaded = Email.objects.get(pk=email.pk)
+        for field in Email._meta.concrete_fields:
+            assert getattr(email, field.attname) == getattr(loaded, field.attname), field.name
+        assert before <= email.created == email.last_updated <= after
+        assert timezone.is_aware(email.created)
+    lazy = emails[3]
+    with CaptureQueriesContext(connection) as captured:
+        assert lazy.template.name == "lazy"  # cached, as Email(template=...) would have it
+    assert len(captured) == 0
+
+
+@pytest.mark.django_db
+def test_message_ids_are_stored_when_enabled_and_null_when_not(settings):
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "MESSAGE_ID_ENABLED": True, "MESSAGE_ID_FQDN": "mail.example.com"}
+    with_ids = mail.send_many(kwargs_list(3))
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "MESSAGE_ID_ENABLED": False}
+    without = mail.send_many(kwargs_list(2))
+
+    stored = dict(Email.objects.values_list("pk", "message_id"))
+    ids = [stored[email.pk] for email in with_ids]
+    assert len(set(ids)) == 3 and all(i.startswith("<") and i.endswith("@mail.example.com>") for i in ids)
+    assert [email.message_id for email in with_ids] == ids
+    assert [stored[email.pk] for email in without] == [None, None]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_100_emails_with_every_column_set_take_at_most_3_queries_outside_a_transaction(rich_setup):
+    template = EmailTemplate.objects.get(name="lazy", language="")
+    when = timezone.now() + datetime.timedelta(days=1)
+    items = [{"sender": "Shop <shop@example.com>", "recipients": [f"u{n}@example.com"], "cc": ["c@example.com"],
+              "bcc": ["b@example.com"], "template": template, "context": {"n": n}, "render_on_delivery": True,
+              "headers": {"X-N": str(n)}, "scheduled_time": when, "expires_at": when + datetime.timedelta(days=1),
+              "priority": "high", "backend": "other"} for n in range(100)]
+
+    with CaptureQueriesContext(connection) as captured:
+        emails = mail.send_many(items)
+
+    assert len(captured) <= 3, [q["sql"][:60] for q in captured]
+    assert Email.objects.filter(pk__in=[e.pk for e in emails], backend_alias="other").count() == 100
+
+
+@pytest.fixture
+def sqlite_variable_limit_999():
+    """SQLite built with the historical limit of 999 parameters per statement (Debian builds
+    allow 250,000): a few hundred emails then need several INSERTs."""
+    import sqlite3
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    previous = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    yield
+    connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_insert_chunk_leaves_no_email_behind(sqlite_variable_limit_999):
+    """Several INSERTs (SQLite's parameter limit) are one transaction: when the second fails,
+    the first is rolled back and no signal is sent. (PostgreSQL has one INSERT; it fails whole.)"""
+    failing = 1 if connection.vendor == "postgresql" else 2
+    statements = []
+
+    def fail_on_second_insert(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "post_office_email"'):
+            statements.append(sql)
+            if len(statements) == failing:
+                raise DatabaseError("disk full (injected)")
+        return execute(sql, params, many, context)
+
+    calls = []
+    receiver = lambda sender, emails, **kwargs: calls.append(emails)  # noqa: E731
+    email_queued.connect(receiver)
+    try:
+        with connection.execute_wrapper(fail_on_second_insert), pytest.raises(DatabaseError):
+            mail.send_many(kwargs_list(200))
+    finally:
+        email_queued.disconnect(receiver)
+    assert len(statements) == failing
+    assert Email.objects.count() == 0 and calls == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emails_beyond_one_statement_are_all_stored_in_order(sqlite_variable_limit_999):
+    with CaptureQueriesContext(connection) as captured:
+        emails = mail.send_many(kwargs_list(200))
+
+    inserts = [q for q in captured if q["sql"].startswith('INSERT INTO "post_office_email"')]
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 3)  # 76 rows per INSERT on SQLite
+    stored = dict(Email.objects.values_list("pk", "to"))
+    assert len(stored) == 200
+    assert [stored[email.pk] for email in emails] == [[f"user{n}@example.com"] for n in range(200)]
+
+
+@pytest.mark.django_db
+def test_errors_name_the_item_and_field_after_valid_items():
+    items = kwargs_list(3)
+    items.append({"sender": '"Smith, John" <john@example.com>', "recipients": ['"Broken <b@example.com>'],
+                  "subject": "x"})
+
+    with pytest.raises(InvalidEmailError) as info:
+        mail.send_many(items)
+
+    assert info.value.field == "kwargs_list[3].recipients"
+    assert str(info.value) == "kwargs_list[3].recipients: '\"Broken <b@example.com>' is not a valid email address."
+    assert Email.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_bad_subject_template_is_named_even_when_the_same_text_compiled_before():
+    items = kwargs_list(2)
+    items[1]["subject"] = items[0]["subject"] = "Hi {% if %}"
+
+    with pytest.raises(InvalidEmailError) as info:
+        mail.send_many(items)
+
+    assert info.value.field == "kwargs_list[0].subject" and "cannot render" in str(info.value)
+
+
+# --- CONTEXT_FIELD_CLASS other than Django's JSONField: the bulk_create path -----------------------
+
+PICKLE_SCRIPT = textwrap.dedent("""
+    import datetime, json, sys
+    from decimal import Decimal
+
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "post_office"],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": sys.argv[1]}},
+        POST_OFFICE={"CONTEXT_FIELD_CLASS": "picklefield.fields.PickledObjectField"},
+        USE_TZ=True, DEFAULT_FROM_EMAIL="f@example.com",
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
+    )
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0)
+    from post_office import mail
+    from post_office.models import Email, EmailTemplate
+
+    EmailTemplate.objects.create(name="ctx", subject="Total {{ total }}")
+    emails = mail.send_many([
+        {"recipients": [f"u{n}@example.com"], "template": "ctx", "render_on_delivery": True,
+         "context": {"total": Decimal(n) / 4, "due": datetime.date(2030, 1, n + 1)}}
+        for n in range(3)
+    ] + [{"recipients": ["plain@example.com"], "subject": "Hi", "headers": {"X-A": "1"}}])
+    print(json.dumps({
+        "returned": [[e.pk, repr(e.context)] for e in emails],
+        "stored": [[e.pk, repr(e.context), e.headers] for e in Email.objects.order_by("pk")],
+    }))
+""")
+
+
+def test_a_context_field_other_than_jsonfield_is_stored_through_bulk_create(tmp_path):
+    script = tmp_path / "pickle_app.py"
+    script.write_text(PICKLE_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "p.sqlite3")], capture_output=True,
+                          text=True, timeout=60, env=env, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert [pk for pk, _ in outcome["returned"]] == [pk for pk, _, _ in outcome["stored"]]
+    assert outcome["stored"][1][1] == "{'total': Decimal('0.25'), 'due': datetime.date(2030, 1, 2)}"
+    assert outcome["stored"][3] == [outcome["returned"][3][0], "None", {"X-A": "1"}]

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError, engines
+from django.template import Context, Engine, Template, TemplateDoesNotExist, TemplateSyntaxError, engines
 from django.template.utils import InvalidTemplateEngineError
 
 from .. import cache
@@ -120,14 +120,25 @@ def render_email_template(template: EmailTemplate, context: dict[str, Any] | Non
     return RenderedEmail(subject=subject, text=text, html=html, inline_images=inline_images)
 
 
-def render_string(source: str, context: dict[str, Any] | None, autoescape: bool = False) -> str:
+def render_string(source: str, context: dict[str, Any] | None, autoescape: bool = False,
+                  compiled: dict[str, Template] | None = None) -> str:
     """Render a one-off template string (``mail.send(message='Hi {{ name }}', context=...)``).
 
-    ``autoescape`` is for HTML; subjects and plain text are rendered as written.
+    ``autoescape`` is for HTML; subjects and plain text are rendered as written. ``compiled``
+    (optional) keeps compiled sources for the next call, e.g. across one ``send_many()``.
     """
     if not source:
         return source
-    return Engine.get_default().from_string(source).render(Context(context or {}, autoescape=autoescape))
+    # Every tag, variable and comment starts with "{": without one the template is one text
+    # node that renders as written (compiling it was ~18% of send_many's time).
+    if type(source) is str and "{" not in source:
+        return source
+    template = compiled.get(source) if compiled is not None else None
+    if template is None:
+        template = Engine.get_default().from_string(source)
+        if compiled is not None:
+            compiled[source] = template
+    return template.render(Context(context or {}, autoescape=autoescape))
 
 
 def _render(engine, source: str, context: dict[str, Any], autoescape: bool = True) -> str:
