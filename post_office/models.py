@@ -134,6 +134,7 @@ class Email(models.Model):
                 fields=["-priority", "id"], condition=Q(status__in=[2, 3]), name="post_office_email_queue"
             ),
             models.Index(fields=["message_id"], name="post_office_email_msgid"),
+            models.Index(fields=["status", "-priority", "id"], name="post_office_email_claim"),  # SQLite's claim
         ]
         permissions = [
             ("requeue_email", _("Can requeue emails")),

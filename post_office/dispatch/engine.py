@@ -1,9 +1,11 @@
 """The engine every entry point shares: ``send_queued_mail``, ``mail.send_queued()``, the
 Celery tasks and ``priority='now'``.
 
-One batch: claim (short transaction) -> deliver (no transaction open; threads reuse one
-connection each) -> record (bulk, every ``RESULTS_FLUSH_SIZE`` results). While the batch runs, its
-lease is renewed every third of ``LEASE_DURATION``, so only a dead dispatcher loses its claim.
+A run (:class:`~.pipeline.Pipeline`): claim a batch (one short statement) -> deliver it (no
+transaction open; delivery threads keep one connection each open for the whole run) -> record
+(bulk, every ``RESULTS_FLUSH_SIZE`` results), overlapped: the next batch is claimed and results
+are recorded in the main thread while the threads keep sending. Leases of every batch not yet
+recorded are renewed every third of ``LEASE_DURATION``, so only a dead dispatcher loses its claim.
 
 Duplicate window. An email is sent twice only if its dispatcher dies (SIGKILL, OOM, power) after
 the server accepted it and before the outcome was committed; its lease then expires and another
@@ -21,14 +23,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from django import db
-from django.db import DatabaseError
-from django.db import connection as db_connection
-
 from ..conf import post_office_settings
 from ..models import STATUS, Email
-from .claim import claim_batch, claim_one, new_lease_token, renew
-from .deliver import DeliveryResult, deliver
+from .claim import claim_one, new_lease_token
+from .deliver import deliver
+from .pipeline import Pipeline
 from .processes import run_in_processes
 from .record import Tally, record
 from .retry import RetryPolicy
@@ -43,70 +42,10 @@ def _log_level(log_level: int | None) -> int:
     return post_office_settings.log_level if log_level is None else log_level
 
 
-class LeaseKeeper:
-    """Renews a batch's lease from a side thread while the batch is delivered."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-        self.interval = max(post_office_settings.lease_duration / 3, 0.2)
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="post_office-lease", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            while not self._done.wait(self.interval):
-                try:
-                    renew(self.token)
-                except DatabaseError as exc:  # the next renewal may succeed; the lease has slack
-                    logger.warning("Could not renew lease %s: %s", self.token, exc)
-        finally:
-            db.connections.close_all()  # this thread's connection only
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._done.set()
-        self._thread.join()
-
-
 def run_batch(log_level: int | None = None, stop: threading.Event | None = None,
               batch_size: int | None = None) -> Tally:
     """Claim one batch, deliver it and record the outcome. An empty Tally means nothing was due."""
-    token = new_lease_token()
-    emails = claim_batch(token, batch_size or post_office_settings.batch_size)
-    tally = Tally()
-    if not emails:
-        return tally
-    level, policy = _log_level(log_level), RetryPolicy.from_settings()
-    flush_size = post_office_settings.results_flush_size
-    threads = post_office_settings.threads_per_process
-    deadline = time.monotonic() + post_office_settings.batch_delivery_timeout
-    window = threading.Semaphore(flush_size + threads)  # see "Duplicate window" above
-    pending: list[DeliveryResult] = []
-
-    def flush() -> None:
-        nonlocal pending
-        batch, pending = pending, []
-        tally.add(record(batch, level, policy))
-        for result in batch:
-            if result.attempted:
-                window.release()
-
-    with LeaseKeeper(token):
-        try:
-            for result in deliver(emails, threads, deadline, stop, window=window):
-                pending.append(result)
-                if len(pending) >= flush_size:
-                    flush()
-        finally:
-            # Also on KeyboardInterrupt: what was sent is recorded, the rest waits for its lease.
-            if pending:
-                flush()
-    logger.info("Batch done: %d sent, %d failed, %d requeued, %d released.",
-                tally.sent, tally.failed, tally.requeued, tally.released)
-    return tally
+    return Pipeline(log_level, stop, batch_size=batch_size, max_batches=1).run()
 
 
 class _Throttle:
@@ -127,24 +66,16 @@ def send_until_done(log_level: int | None = None, stop: threading.Event | None =
     """Run batches until nothing is due (or ``stop`` is set).
 
     ``on_progress(total, elapsed)`` is called at most every ``progress_every`` seconds;
-    ``on_batch(total)`` after every batch.
+    ``on_batch(total)`` after every write of results (about every ``RESULTS_FLUSH_SIZE`` emails).
     """
-    total = Tally()
-    stop = stop or threading.Event()
     throttle = _Throttle(on_progress, progress_every)
-    while not stop.is_set():
-        if not db_connection.in_atomic_block:
-            db.close_old_connections()
-        tally = run_batch(log_level, stop)
-        total.add(tally)
-        # Nothing due, or a batch that only gave its emails back (deadline, stop): claiming again
-        # at once would spin, so leave them to the next run.
-        if not (tally.sent or tally.failed or tally.requeued):
-            break
+
+    def flushed(total: Tally) -> None:
         if on_batch:
             on_batch(total)
         throttle(total)
-    return total
+
+    return Pipeline(log_level, stop, on_flush=flushed).run()
 
 
 def dispatch(until_done: bool = True, processes: int = 1, log_level: int | None = None,
@@ -208,6 +139,6 @@ def deliver_now(email: Email, log_level: int | None = None, connection=None, com
             email.refresh_from_db(fields=["status"])
             return email.status
     email.lease_token = token
-    results = list(deliver([email], threads=1, deadline=time.monotonic() + 3600, connection=connection))
+    results = list(deliver([email], deadline=time.monotonic() + 3600, connection=connection))
     record(results, _log_level(log_level), RetryPolicy.from_settings())
     return email.status if email.status is not None else STATUS.queued

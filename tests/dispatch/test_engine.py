@@ -97,8 +97,48 @@ def test_queries_per_batch_do_not_grow_with_its_size(settings, mailoutbox):
     chunking = math.ceil(200 / log_chunk) - math.ceil(50 / log_chunk)
     assert counts[200] == counts[50] + chunking, sql
     statements = [q for q in sql[50] if not q.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
-    # claim 2, load 2, record: status UPDATE + log INSERT + the statistics row
-    assert len(statements) <= 7, "\n".join(sql[50])
+    # claim 1, load 2 (emails with template, attachments), record: status UPDATE + log INSERT + statistics row
+    assert len(statements) <= 6, "\n".join(sql[50])
+
+
+def test_a_batch_without_attachments_costs_four_statements_besides_transactions_and_logs(settings, mailoutbox,
+                                                                                        queue_emails):
+    # One thread: whatever deliveries query would run here and be counted too.
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 1, "LOG_LEVEL": 2, "BATCH_SIZE": 100}
+    queue_emails(100)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_batch().sent == 100
+
+    statements = [q["sql"] for q in queries.captured_queries
+                  if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK"))
+                  and not q["sql"].startswith('INSERT INTO "post_office_log"')]
+    # claim (one UPDATE ... RETURNING), load (one SELECT), record (status UPDATE, statistics upsert)
+    assert len(statements) == 4, "\n".join(s[:100] for s in statements)
+    assert len(mailoutbox) == 100
+
+
+def test_a_claim_stamps_exactly_its_batch_and_leaves_the_rest_claimable(queue_emails):
+    ids = queue_emails(30)
+    token = new_lease_token()
+
+    batch = claim_batch(token, 10)
+
+    assert len(batch) == 10 and {email.lease_token for email in batch} == {token}
+    assert sorted(Email.objects.filter(lease_token=token).values_list("id", flat=True)) == sorted(e.pk for e in batch)
+    assert len(claim_batch(new_lease_token(), 100)) == 20
+    assert sorted(Email.objects.exclude(lease_token="").values_list("id", flat=True)) == sorted(ids)
+
+
+def test_a_run_keeps_each_threads_connection_open_across_batches(settings, smtp_backend, queue_emails):
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 2, "BATCH_SIZE": 10}
+    queue_emails(60)
+
+    assert send_queued_until_done() == (60, 0, 0)
+
+    assert len(smtp_backend.messages) == 60
+    # Six batches, yet no more connections than threads (a connection per batch would make 12).
+    assert smtp_backend.connections == len({m.connection for m in smtp_backend.messages}) <= 2
 
 
 def test_each_thread_reuses_one_connection_for_its_whole_batch(settings, smtp_backend, queue_emails):
