@@ -39,14 +39,14 @@ demo: demo-data
 
 # pytest exits 5 when it collected no test: like any non-zero status, that fails make.
 # SQLite pass: everything except the PostgreSQL-only tests (browser tests run here, once).
-# PostgreSQL pass: every test again except the browser ones.
+# PostgreSQL pass: every test again except the browser ones and the SQLite-only claim path.
 test: test-sqlite test-postgres
 
 test-sqlite: $(VENV)/.installed
 	$(PYTEST) $(PYTEST_OPTS) -m "not postgres" $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed
-	POST_OFFICE_TEST_DB=postgres $(PYTEST) $(PYTEST_OPTS) -m "not browser" $(PYTEST_ARGS)
+	POST_OFFICE_TEST_DB=postgres $(PYTEST) $(PYTEST_OPTS) -m "not browser and not sqlite" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
