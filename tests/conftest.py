@@ -64,3 +64,33 @@ def browser():
     from tests.support.browser import launch
 
     yield from launch()
+
+
+@pytest.fixture
+def make_staff(db):
+    """``make_staff("view_email", "requeue_email")``: an active staff user with those permissions."""
+    from django.contrib.auth.models import Permission, User
+
+    counter = iter(range(1000))
+
+    def make(*codenames: str, superuser: bool = False) -> User:
+        user = User.objects.create_user(f"staff{next(counter)}", password="pw", is_staff=True,
+                                        is_superuser=superuser)
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="post_office",
+                                                            codename__in=codenames))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_staff):
+    """A logged-in test client for a staff user with the given permissions."""
+    from django.test import Client
+
+    def make(*codenames: str, enforce_csrf_checks: bool = False) -> Client:
+        client = Client(enforce_csrf_checks=enforce_csrf_checks)
+        client.force_login(make_staff(*codenames))
+        return client
+
+    return make

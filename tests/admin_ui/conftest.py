@@ -3,37 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
 
 from post_office import mail
 from post_office.models import STATUS, Email
-
-
-@pytest.fixture
-def make_staff(db):
-    """``make_staff("view_email", "requeue_email")``: an active staff user with those permissions."""
-    counter = iter(range(1000))
-
-    def make(*codenames: str) -> User:
-        user = User.objects.create_user(f"staff{next(counter)}", password="pw", is_staff=True)
-        user.user_permissions.set(Permission.objects.filter(content_type__app_label="post_office",
-                                                            codename__in=codenames))
-        return user
-
-    return make
-
-
-@pytest.fixture
-def client_for(make_staff):
-    """A logged-in test client for a staff user with the given permissions."""
-
-    def make(*codenames: str, enforce_csrf_checks: bool = False) -> Client:
-        client = Client(enforce_csrf_checks=enforce_csrf_checks)
-        client.force_login(make_staff(*codenames))
-        return client
-
-    return make
 
 
 @pytest.fixture
