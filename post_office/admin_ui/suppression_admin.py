@@ -28,6 +28,7 @@ from ..models import Suppression
 from ..suppression import lift_suppression
 from .actions import CONFIRMATION_SAMPLE, Operation, confirmation_page
 from .badges import badge
+from .readonly import ReadOnlyAdminMixin
 
 LIFT_PERMISSION = "post_office.delete_suppression"
 REASON_BADGES = {
@@ -45,7 +46,7 @@ def _lift_operation() -> Operation:
     )
 
 
-class SuppressionAdmin(ModelAdmin):
+class SuppressionAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("address", "reason_badge", "created", "source", "email_link")
     list_filter = (("reason", ChoicesDropdownFilter),)
     list_filter_submit = True
@@ -58,16 +59,7 @@ class SuppressionAdmin(ModelAdmin):
     actions = ["lift_selected"]
     actions_detail = ["lift_one"]
 
-    # --- permissions: read-only; lifting is the one way to remove an entry ---------------------
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
+    # --- permissions: read-only (the mixin); lifting is the one way to remove an entry -----------
     def has_lift_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(LIFT_PERMISSION) and self.has_view_permission(request)
 

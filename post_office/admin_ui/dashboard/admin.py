@@ -17,13 +17,14 @@ from unfold.admin import ModelAdmin
 from ...conf import post_office_settings
 from ...models import DeliveryStat
 from ...stats import queries
+from ..readonly import ReadOnlyAdminMixin
 from . import views
 from .context import TEST_CONNECTION, VIEW_EMAIL, live
 
 INDEX_TEMPLATE = "post_office/admin/dashboard/index.html"
 
 
-class DeliveryStatAdmin(ModelAdmin):
+class DeliveryStatAdmin(ReadOnlyAdminMixin, ModelAdmin):
     """Not a list of rows: its changelist is the per-backend health page. Read-only; seeing it
     takes the view permission on emails, like the dashboard."""
 
@@ -33,14 +34,6 @@ class DeliveryStatAdmin(ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

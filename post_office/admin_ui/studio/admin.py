@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -201,9 +201,3 @@ class EmailTemplateStudioAdmin(ModelAdmin, ImportExportModelAdmin):
             messages.error(request, _("The import was not applied: some rows are invalid. Nothing was changed."))
             return views.redirect_to(self, "import")
         return super().process_result(result, request)
-
-
-def register(site: admin.AdminSite = admin.site) -> None:
-    if site.is_registered(EmailTemplate):
-        site.unregister(EmailTemplate)
-    site.register(EmailTemplate, EmailTemplateStudioAdmin)
