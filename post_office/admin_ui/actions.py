@@ -22,7 +22,7 @@ from unfold.decorators import action
 from unfold.enums import ActionVariant
 
 from .. import operations
-from ..models import Email
+from ..models import QUEUED_STATUSES, STATUS, Email
 
 CONFIRMATION_SAMPLE = 20  # emails listed on the confirmation page
 
@@ -110,6 +110,19 @@ def confirmation_page(model_admin, request: HttpRequest, operation: Operation, *
     return TemplateResponse(request, "post_office/admin/confirm_action.html", context)
 
 
+def _in_status(obj, statuses) -> bool:
+    """For a detail button (unfold passes the object id): only offer it where it can act."""
+    if obj is None:
+        return True
+    try:
+        found = list(Email.objects.filter(pk=obj.pk if isinstance(obj, Email) else obj)
+                     .values_list("status", flat=True)[:1])
+    except (ValueError, TypeError):  # not an id at all: the view answers 404
+        return True
+    # An unknown email is the view's 404 to give, not a permission refusal.
+    return not found or found[0] in statuses
+
+
 class EmailActionsMixin:
     """Mixed into EmailAdmin (an unfold ModelAdmin)."""
 
@@ -121,13 +134,13 @@ class EmailActionsMixin:
 
     # --- permissions (unfold's @action(permissions=[...]) calls has_<name>_permission) ----------
     def has_requeue_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.has_perm("post_office.requeue_email")
+        return request.user.has_perm("post_office.requeue_email") and _in_status(obj, [STATUS.failed])
 
     def has_resend_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm("post_office.resend_email")
 
     def has_cancel_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.has_perm("post_office.cancel_email")
+        return request.user.has_perm("post_office.cancel_email") and _in_status(obj, QUEUED_STATUSES)
 
     def check_operation_permission(self, request: HttpRequest) -> None:
         """A POST naming one of our actions without its permission is refused (403), not

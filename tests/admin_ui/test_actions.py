@@ -109,3 +109,17 @@ def test_delete_action_still_works_with_confirmation(make_email, operator):
     operator.post(admin_url("changelist"), {"action": "delete_selected", "_selected_action": [email.pk],
                                             "post": "yes"})
     assert not Email.objects.exists()
+
+
+def test_detail_page_offers_only_the_buttons_that_can_act_on_this_email(make_email, client_for):
+    client = client_for("view_email", "requeue_email", "resend_email", "cancel_email")
+    sent, failed, queued = make_email(status=STATUS.sent), make_email(status=STATUS.failed), make_email()
+
+    def buttons(email) -> set[str]:
+        html = client.get(f"/admin/post_office/email/{email.pk}/change/").content.decode()
+        return {name for name in ("requeue", "resend", "cancel")
+                if f"/admin/post_office/email/{email.pk}/{name}/" in html}
+
+    assert buttons(sent) == {"resend"}
+    assert buttons(failed) == {"requeue", "resend"}
+    assert buttons(queued) == {"resend", "cancel"}
