@@ -65,31 +65,7 @@ def pages() -> dict[str, str]:
 
 
 def measure(runs: int) -> list[dict]:
-    from django.contrib.auth.models import User
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    user = User.objects.filter(username="bench").first() or User.objects.create_superuser("bench", "", "pw")
-    client = Client()
-    client.force_login(user)
-    results = []
-    for name, url in pages().items():
-        client.get(url, HTTP_HX_REQUEST="true")  # warm templates and plans
-        timings = []
-        for _ in range(runs):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                response = client.get(url, HTTP_HX_REQUEST="true")
-                timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (name, response.status_code)
-        row = {"page": name, "url": url, "median_ms": round(statistics.median(timings), 1),
-               "max_ms": round(max(timings), 1), "queries": len(queries)}
-        row["within_budget"] = row["median_ms"] < BUDGET_MS
-        results.append(row)
-        print(f"{name:28} {row['median_ms']:8.1f} ms median {row['max_ms']:8.1f} ms max "
-              f"{row['queries']:3d} queries {'ok' if row['within_budget'] else 'OVER BUDGET'}", flush=True)
-    return results
+    return console_bench.time_pages(pages(), runs, BUDGET_MS, HTTP_HX_REQUEST="true")
 
 
 def throughput(per_round: int, rounds: int) -> dict:
