@@ -23,6 +23,16 @@ def _target(name: str, met: bool | None, detail: str) -> dict:
     return {"name": name, "met": bool(met), "detail": detail}
 
 
+def one_connection_share(results: dict, package: str) -> float | None:
+    """Dispatch over one connection as a share of raw smtplib over one: the median of each
+    round's own ratio (both measured back to back), else the ratio of the median runs."""
+    shares = sorted(results.get("one_connection_shares", {}).get(package) or [])
+    if shares:
+        return shares[len(shares) // 2]
+    raw, ours = _rate(results.get("raw_smtp", {}).get("1")), _dispatch(results, "p1_t1", package)
+    return ours / raw if raw and ours else None
+
+
 def evaluate(results: dict) -> list[dict]:
     """One entry per target of the issue, with the numbers it was judged on."""
     targets = []
@@ -41,10 +51,12 @@ def evaluate(results: dict) -> list[dict]:
     raw1 = _rate(results.get("raw_smtp", {}).get("1"))
     raw2 = _rate(results.get("raw_smtp", {}).get("2"))
     one_conn = _dispatch(results, "p1_t1", "ours")
-    if raw1 and one_conn:
-        share = one_conn / raw1
+    share = one_connection_share(results, "ours")
+    if share is not None:
+        rounds = ", ".join(f"{s:.0%}" for s in sorted(results.get("one_connection_shares", {}).get("ours", [])))
         targets.append(_target("dispatch over one connection >= 80% of raw smtplib over one connection",
-                               share >= 0.8, f"{one_conn:.0f}/s vs {raw1:.0f}/s = {share:.0%}"))
+                               share >= 0.8, f"median of rounds {share:.0%} (rounds: {rounds or 'n/a'}); "
+                               f"median runs {one_conn or 0:.0f}/s vs raw {raw1 or 0:.0f}/s"))
     p1, p2 = _dispatch(results, "p1_t5", "ours"), _dispatch(results, "p2_t5", "ours")
     if p1 and p2 and raw2:
         saturated = p1 >= 0.8 * raw2
@@ -121,11 +133,9 @@ def write_summary(all_results: dict, path: Path) -> None:
     row("raw smtplib, 2 connections (sink saturation) (emails/s)", raw_cells("2"))
 
     def share_cells(res):
-        raw = _rate(res.get("raw_smtp", {}).get("1"))
-        ours, up = _dispatch(res, "p1_t1", "ours"), _dispatch(res, "p1_t1", "upstream")
-        return [_fmt(100 * ours / raw if ours and raw else None) + "%",
-                _fmt(100 * up / raw if up and raw else None) + "%", ""]
-    row("dispatch over 1 connection as % of raw smtplib over 1 connection", share_cells)
+        ours, up = one_connection_share(res, "ours"), one_connection_share(res, "upstream")
+        return [_fmt(ours and 100 * ours) + "%", _fmt(up and 100 * up) + "%", ""]
+    row("dispatch over 1 connection as % of raw smtplib over 1 connection (median of rounds)", share_cells)
 
     for batch in any_res.get("queries", {}):
         def q_cells(res, batch=batch):

@@ -7,7 +7,6 @@ import smtplib
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from ..models import Email
 from ..rendering.message import build_message
 from ..suppression import refused as refused_recipients
 from .claim import HAS_ATTACHMENTS
+from .smtp import is_stock_smtp, send_smtp, with_random_boundaries
 
 logger = logging.getLogger("post_office")
 
@@ -117,11 +117,11 @@ def send_one(email: Email, connections: Connections) -> DeliveryResult:
         message = build_message(email, attachments=email.attachments.all() if has_any else ())
     except Exception as exc:  # noqa: BLE001 - any rendering failure is this email's failure
         return DeliveryResult(email, exc)
-    with_random_boundaries(message)
+    _build_with_random_boundaries(message)
     for attempt in range(1, CONNECTION_ATTEMPTS + 1):
         try:
-            message.connection = connections.get(alias)
-            if message.send() == 0:  # None (some ESP backends) means "no count", not failure
+            sent = _send(message, connections.get(alias))
+            if sent is not None and not sent:  # None (some ESP backends) means "no count", not failure
                 return DeliveryResult(email, NothingSent(f"backend {alias!r} reported no message sent"))
             return DeliveryResult(email)
         except CONNECTION_ERRORS as exc:
@@ -136,26 +136,19 @@ def send_one(email: Email, connections: Connections) -> DeliveryResult:
     raise AssertionError("unreachable")
 
 
-def with_random_boundaries(message: EmailMessage) -> None:
-    """Give each multipart of ``message``'s MIME tree a random 122-bit boundary before a backend
-    serializes it.
+def _send(message: EmailMessage, connection) -> int | bool | None:
+    """Send ``message`` over ``connection``: the number sent (or a bool, or None when a backend
+    does not say)."""
+    if is_stock_smtp(connection):
+        return send_smtp(connection, message)
+    message.connection = connection
+    return message.send()
 
-    Without one, ``email.generator`` invents a boundary per part and compiles and runs a regex over
-    the whole serialized part to prove the boundary does not occur in it: about a quarter of
-    ``as_bytes()`` for a typical text+HTML email. A uuid4 drawn after the content exists cannot
-    occur in it except by a 2**-122 chance, so the check buys nothing. Parts that already have a
-    boundary (an attached message/rfc822) keep theirs.
-    """
+
+def _build_with_random_boundaries(message: EmailMessage) -> None:
+    """Make ``message.message()`` (which any backend may call) set random boundaries."""
     build = message.message
-
-    def message_with_boundaries(*args, **kwargs):
-        mime = build(*args, **kwargs)
-        for part in mime.walk():
-            if part.get_content_maintype() == "multipart" and part.get_boundary() is None:
-                part.set_boundary(f"==============={uuid.uuid4().hex}==")
-        return mime
-
-    message.message = message_with_boundaries
+    message.message = lambda *args, **kwargs: with_random_boundaries(build(*args, **kwargs))
 
 
 def deliver(emails: list[Email], deadline: float, stop: threading.Event | None = None,
