@@ -31,6 +31,11 @@ def kwargs_list(count: int, **extra) -> list[dict]:
     ]
 
 
+def writes_emails(sql: str) -> bool:
+    """The statement that stores the rows: COPY on PostgreSQL, INSERT elsewhere."""
+    return sql.startswith(('INSERT INTO "post_office_email"', 'COPY "post_office_email"'))
+
+
 def count_queries(func) -> int:
     with CaptureQueriesContext(connection) as captured:
         func()
@@ -67,7 +72,7 @@ def test_queries_do_not_grow_with_the_number_of_emails():
     # One INSERT per database parameter-limit batch at most, never one per email.
     assert large < 3 * small
     if connection.vendor == "postgresql":
-        assert small == large == 1
+        assert small == large == 2  # the ids from the sequence, then one COPY
 
 
 @pytest.mark.django_db
@@ -301,12 +306,12 @@ def sqlite_variable_limit_999():
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_insert_chunk_leaves_no_email_behind(sqlite_variable_limit_999):
     """Several INSERTs (SQLite's parameter limit) are one transaction: when the second fails,
-    the first is rolled back and no signal is sent. (PostgreSQL has one INSERT; it fails whole.)"""
+    the first is rolled back and no signal is sent. (PostgreSQL has one COPY; it fails whole.)"""
     failing = 1 if connection.vendor == "postgresql" else 2
     statements = []
 
     def fail_on_second_insert(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "post_office_email"'):
+        if writes_emails(sql):
             statements.append(sql)
             if len(statements) == failing:
                 raise DatabaseError("disk full (injected)")
@@ -329,11 +334,43 @@ def test_emails_beyond_one_statement_are_all_stored_in_order(sqlite_variable_lim
     with CaptureQueriesContext(connection) as captured:
         emails = mail.send_many(kwargs_list(200))
 
-    inserts = [q for q in captured if q["sql"].startswith('INSERT INTO "post_office_email"')]
+    inserts = [q for q in captured if writes_emails(q["sql"])]
     assert len(inserts) == (1 if connection.vendor == "postgresql" else 3)  # 76 rows per INSERT on SQLite
     stored = dict(Email.objects.values_list("pk", "to"))
     assert len(stored) == 200
     assert [stored[email.pk] for email in emails] == [[f"user{n}@example.com"] for n in range(200)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_the_server_refuses_mid_copy_stores_nothing(on_postgres):
+    """PostgreSQL streams the rows with COPY: a row refused halfway (here by a trigger) aborts
+    the whole statement, nothing is stored, no signal is sent, and the connection stays usable."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE FUNCTION refuse_user150() RETURNS trigger AS $$
+            BEGIN
+                IF NEW."to" LIKE '%user150@%' THEN RAISE EXCEPTION 'refused row 150'; END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_user150 BEFORE INSERT ON post_office_email
+                FOR EACH ROW EXECUTE FUNCTION refuse_user150();
+        """)
+    calls = []
+    receiver = lambda sender, emails, **kwargs: calls.append(emails)  # noqa: E731
+    email_queued.connect(receiver)
+    try:
+        with CaptureQueriesContext(connection) as captured, pytest.raises(DatabaseError, match="refused row 150"):
+            mail.send_many(kwargs_list(300))
+    finally:
+        email_queued.disconnect(receiver)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_user150 ON post_office_email; DROP FUNCTION refuse_user150()")
+    assert [q["sql"].split(" ")[0] for q in captured if writes_emails(q["sql"])] == ["COPY"]
+    assert Email.objects.count() == 0 and calls == []
+    emails = mail.send_many(kwargs_list(3))
+    assert [email.pk for email in emails] == sorted(email.pk for email in emails)
+    assert list(Email.objects.order_by("pk").values_list("to", flat=True)) == [
+        [f"user{n}@example.com"] for n in range(3)]
 
 
 @pytest.mark.django_db
