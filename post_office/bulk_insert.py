@@ -180,8 +180,10 @@ def _execute(connection, fields: list[Field], values: list[list[Any]]) -> list[A
     )
     tail = f" RETURNING {quote(Email._meta.pk.column)}"
     if connection.vendor == "postgresql" and _copy_available():
-        return _copy(connection, fields, values)
-    if connection.vendor == "postgresql":  # psycopg 2
+        ids = _copy(connection, fields, values)
+        if ids is not None:
+            return ids
+    if connection.vendor == "postgresql":  # psycopg 2, or a key without an owned sequence
         # One array parameter per column, as Django's bulk_create does on PostgreSQL: the
         # statement stays short however many rows there are.
         cursor, placeholder = _binary_cursor(connection)
@@ -201,7 +203,7 @@ def _copy_available() -> bool:
     return is_psycopg3
 
 
-def _copy(connection, fields: list[Field], values: list[list[Any]]) -> list[Any]:
+def _copy(connection, fields: list[Field], values: list[list[Any]]) -> list[Any] | None:
     """``COPY ... FROM STDIN`` (psycopg 3), with primary keys drawn from the table's sequence first.
 
     COPY skips the per-row executor work of ``INSERT ... SELECT FROM UNNEST``: 1.2x the rows/s
@@ -210,6 +212,9 @@ def _copy(connection, fields: list[Field], values: list[list[Any]]) -> list[Any]
     (ascending, so SENDING_ORDER's id tie-break keeps the list's order); an aborted COPY leaves a
     gap in the sequence, as a rolled back INSERT does. The COPY runs as a query through Django's
     cursor wrapper, so ``execute_wrapper`` hooks, query logging and counting see it.
+
+    Returns None, having written nothing, when the key's default is not a sequence the column
+    owns (a table created by hand): the caller then INSERTs and lets the default pick the ids.
     """
     quote = connection.ops.quote_name
     table, pk = quote(Email._meta.db_table), Email._meta.pk.column
@@ -218,6 +223,10 @@ def _copy(connection, fields: list[Field], values: list[list[Any]]) -> list[Any]
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
                        [table, pk, len(values[0])])
         ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return ids
+        if ids[0] is None:  # pg_get_serial_sequence() found no sequence: nextval(NULL) is NULL
+            return None
         with connection.execute_wrapper(_CopyRows(ids, values)):
             cursor.execute(f"COPY {table} ({columns}) FROM STDIN")
     return ids

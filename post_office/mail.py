@@ -128,7 +128,8 @@ def _inline_image_files(email: Email) -> list:
 
 
 def send_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
-    """Queue many emails with multi-row INSERTs (batched by the database's parameter limit).
+    """Queue many emails in a few statements (one COPY on PostgreSQL, multi-row INSERTs batched
+    by the parameter limit elsewhere).
 
     Every email is checked before anything is written; an error names the item
     (``kwargs_list[3].recipients``). ``email_queued`` is sent once with every email.

@@ -40,8 +40,12 @@ def is_stock_smtp(connection: object) -> bool:
 
 
 def send_smtp(backend: SMTPBackend, message: EmailMessage) -> bool:
-    """Send ``message`` over ``backend``'s connection (opened if it is not); False when there
-    was nobody to send to, or the server refused and the backend is ``fail_silently``."""
+    """Send ``message`` over ``backend``'s connection; False when there was nobody to send to,
+    or the server refused and the backend is ``fail_silently``.
+
+    The caller owns the connection: it is opened here if it is not, and left open for the next
+    message (``send_messages`` would close a connection it opened itself).
+    """
     recipients = message.recipients()
     if not recipients:
         return False
@@ -70,7 +74,8 @@ def _cached_sanitize(address: str | tuple, encoding: str) -> str:
 
 
 def _sanitized(address, encoding: str) -> str:
-    if isinstance(address, str) and _PLAIN_ADDRESS.fullmatch(address):
+    # "=?" starts an RFC 2047 encoded word, which Django's parser decodes even in a local part.
+    if isinstance(address, str) and "=?" not in address and _PLAIN_ADDRESS.fullmatch(address):
         return address  # what sanitize_address returns for it, without parsing it
     try:
         return _cached_sanitize(address, encoding)

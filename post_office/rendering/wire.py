@@ -36,7 +36,9 @@ _HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII excep
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 # Boundaries for which compat32 folds "Content-Type: multipart/alternative; boundary=..." into
 # exactly two lines at the ";" (long enough to need folding, short enough to fit the second line).
-_FOLDED_BOUNDARY = re.compile(r"[0-9A-Za-z=_.-]{30,60}")
+_FOLDED_BOUNDARY = re.compile(r"[0-9A-Za-z=_.-]{31,60}")
+# A MIME subtype with no parameters: Django re-parses and re-quotes "html; x=y" in its own way.
+_SUBTYPE = re.compile(r"[A-Za-z0-9.+-]+")
 
 # Header names Django sets itself or treats specially in EmailMessage.message().
 _HANDLED = {"from", "to", "cc", "reply-to"}
@@ -63,7 +65,8 @@ def _serialise(message: EmailMessage, boundary: str | None) -> bytes:
     encoding = message.encoding or settings.DEFAULT_CHARSET
     if encoding != "utf-8" or message.attachments:
         raise _NotVerbatim
-    alternatives = getattr(message, "alternatives", None) or []
+    # EmailMessage.message() ignores an ``alternatives`` attribute; only the subclass sends them.
+    alternatives = message.alternatives if isinstance(message, EmailMultiAlternatives) else []
     if type(message) not in (EmailMessage, EmailMultiAlternatives, RelatedPartsMessage):
         raise _NotVerbatim  # another subclass may build its MIME tree differently
     if getattr(message, "related", None):  # inline images
@@ -88,14 +91,16 @@ def _serialise(message: EmailMessage, boundary: str | None) -> bytes:
 
 
 def _is_text(mimetype: str) -> bool:
-    return mimetype.startswith("text/") and _HEADER_NAME.fullmatch(mimetype.split("/", 1)[1]) is not None
+    return mimetype.startswith("text/") and _SUBTYPE.fullmatch(mimetype.split("/", 1)[1]) is not None
 
 
 def _text_part(text: str, subtype: str) -> bytes:
     """A SafeMIMEText part (headers, blank line, body) as Django's generator writes it."""
     if not isinstance(text, str):
         raise _NotVerbatim
-    data = text.encode("utf-8")  # surrogates raise here: Django's path handles those
+    if _SUBTYPE.fullmatch(subtype) is None:
+        raise _NotVerbatim
+    data = text.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, as Django's path does
     if any(len(line.encode()) > RFC5322_EMAIL_LINE_LENGTH_LIMIT for line in text.splitlines()):
         raise _NotVerbatim  # Django switches such a body to quoted-printable
     if "\x0b" in text or "\x0c" in text or "\x1c" in text or "\x1d" in text or "\x1e" in text \

@@ -111,11 +111,17 @@ def test_only_backends_that_send_like_djangos_smtp_backend_take_this_path():
 
 def test_sanitized_addresses_match_djangos():
     rnd = random.Random(7)
-    alphabet = "abcXYZ09.-_+!#'@ <>\"é"
+    alphabet = "abcXYZ09.-_+!#'=?@ <>\"é"
+    local, domain = "abcXYZ09.-_+=?!#'", "abcXYZ09.-"
     samples = ["ada@example.com", "Ada <ada@example.com>", "UPPER@Example.COM", "a@" + "b" * 63 + ".com",
                "a@" + "b" * 64 + ".com", "a..b@example.com", "josé@example.com", "a@bücher.de",
+               "=?utf-8?q?abc?=@example.com", "=?utf-8?q?bob=40evil.com?=@example.com", "a=b?c@example.com",
                ("Name", "name@example.com")]
     samples += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(3, 25))) for _ in range(3000)]
+    # Mostly plain-looking addresses, so that many take the fast path.
+    samples += ["".join(rnd.choice(local) for _ in range(rnd.randint(1, 12))) + "@"
+                + "".join(rnd.choice(domain) for _ in range(rnd.randint(1, 70))) for _ in range(20000)]
+    fast = 0
     for address in samples:
         try:
             expected = sanitize_address(address, "utf-8")
@@ -123,4 +129,7 @@ def test_sanitized_addresses_match_djangos():
             with pytest.raises(type(exc)):
                 _sanitized(address, "utf-8")
             continue
-        assert _sanitized(address, "utf-8") == expected, address
+        sanitized = _sanitized(address, "utf-8")
+        assert sanitized == expected, address
+        fast += sanitized is address
+    assert fast > 2000  # the plain-address shortcut was exercised, not only the parser
