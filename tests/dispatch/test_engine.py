@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection, connections
+from django.db.backends.signals import connection_created
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from post_office import mail
 from post_office.dispatch.claim import claim_batch, new_lease_token
-from post_office.dispatch.engine import run_batch, send_queued_until_done
+from post_office.dispatch.engine import run_batch, send_queued_until_done, send_until_done
 from post_office.models import STATUS, Attachment, Email, EmailTemplate, Log
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,6 +140,55 @@ def test_a_run_keeps_each_threads_connection_open_across_batches(settings, smtp_
     assert len(smtp_backend.messages) == 60
     # Six batches, yet no more connections than threads (a connection per batch would make 12).
     assert smtp_backend.connections == len({m.connection for m in smtp_backend.messages}) <= 2
+
+
+def test_a_run_keeps_its_database_connection_across_batches(settings, smtp_backend, queue_emails):
+    """With Django's default CONN_MAX_AGE = 0, close_old_connections() would reconnect for every
+    batch; a run is one unit of work and keeps one connection."""
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 1, "BATCH_SIZE": 10}
+    assert connection.settings_dict["CONN_MAX_AGE"] == 0
+    queue_emails(50)
+    connection.close()
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        opened.append(threading.current_thread().name)
+
+    connection_created.connect(count)
+    try:
+        assert send_queued_until_done() == (50, 0, 0)
+    finally:
+        connection_created.disconnect(count)
+    assert opened == [threading.main_thread().name]
+
+
+def test_a_database_connection_dropped_between_batches_is_replaced(settings, smtp_backend, queue_emails,
+                                                                   on_postgres):
+    """The server ends the dispatcher's session after its first batch (a restart, a failover):
+    the next claim reconnects and the run delivers everything, once."""
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 1, "BATCH_SIZE": 10,
+                            "RESULTS_FLUSH_SIZE": 10}
+    queue_emails(40)
+    terminated = []
+
+    def terminate_after_first_batch(total):
+        if terminated:
+            return
+        pid = connection.connection.info.backend_pid
+        admin = connections.create_connection("default")  # another session, as an operator's
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                terminated.append(cursor.fetchone()[0])
+        finally:
+            admin.close()
+
+    tally = send_until_done(on_batch=terminate_after_first_batch)
+
+    assert terminated == [True]
+    assert (tally.sent, tally.failed) == (40, 0)
+    assert sorted(m.message["To"] for m in smtp_backend.messages) == sorted(f"user{i}@example.com" for i in range(40))
+    assert Email.objects.filter(status=STATUS.sent).count() == 40
 
 
 def test_each_thread_reuses_one_connection_for_its_whole_batch(settings, smtp_backend, queue_emails):
