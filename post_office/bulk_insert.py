@@ -13,8 +13,9 @@ goes through ``bulk_create``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from itertools import chain
 from types import NoneType
@@ -61,6 +62,27 @@ class _Column(NamedTuple):
     field: Field
     as_is: type | None  # values of exactly this type need no preparation
     prepare: Callable[[Any], Any]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building many objects that all stay alive.
+
+    Every 700 new containers (dicts, lists, instances) start a collection, and every tenth of
+    those also rescans the older generations, the whole process's objects: for ``send_many`` that
+    found nothing to free (every row and instance is kept until the INSERT) and took a fifth of
+    the time for 10,000 emails. Reference counting still frees what is dropped meanwhile; a
+    reference cycle made meanwhile waits for the next collection after. The collector is left
+    as it was found, also when the body raises.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def insert_emails(rows: list[dict[str, Any]]) -> list[Email]:

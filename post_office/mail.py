@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .bulk_insert import insert_emails
+from .bulk_insert import gc_paused, insert_emails
 from .conf import post_office_settings
 from .dispatch import engine
 from .dispatch.claim import new_lease_token, sending_order
@@ -135,6 +135,14 @@ def send_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
     (``kwargs_list[3].recipients``). ``email_queued`` is sent once with every email.
     Attachments and ``priority='now'`` are refused, as in django-post_office.
     """
+    with gc_paused():
+        emails = _insert_many(kwargs_list)
+    if emails:
+        email_queued.send(sender=Email, emails=emails)
+    return emails
+
+
+def _insert_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
     call = Call()
     rows = []
     for index, kwargs in enumerate(kwargs_list):
@@ -161,11 +169,7 @@ def send_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
             raise InvalidEmailError(f"kwargs_list[{index}].template",
                                     "inline images need mail.send() (send_many() stores no attachments).")
         rows.append(values)
-    if not rows:
-        return []
-    emails = insert_emails(rows)
-    email_queued.send(sender=Email, emails=emails)
-    return emails
+    return insert_emails(rows) if rows else []
 
 
 def get_queued() -> QuerySet:

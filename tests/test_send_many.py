@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import os
 import subprocess
@@ -415,6 +416,31 @@ def test_a_key_without_an_owned_sequence_falls_back_to_insert(on_postgres):
     assert [q["sql"].split(" ")[0] for q in captured if writes_emails(q["sql"])] == ["INSERT"]
     assert list(Email.objects.order_by("pk").values_list("pk", "to")) == [
         (5000 + n, [f"user{n}@example.com"]) for n in range(3)]
+
+
+@pytest.mark.django_db
+def test_the_garbage_collector_is_paused_only_while_rows_are_built():
+    """send_many pauses the cyclic collector while it builds its rows (they all stay alive, so
+    collections only cost time) and leaves it as it found it, after an error too."""
+    states = []
+    receiver = lambda sender, emails, **kwargs: states.append(gc.isenabled())  # noqa: E731
+    email_queued.connect(receiver)
+    try:
+        mail.send_many(kwargs_list(3))
+    finally:
+        email_queued.disconnect(receiver)
+    assert states == [True] and gc.isenabled()  # receivers run with it back on
+
+    with pytest.raises(InvalidEmailError, match=r"kwargs_list\[1\]\.recipients"):
+        mail.send_many([kwargs_list(1)[0], {"recipients": ["not an address"], "message": "x"}])
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        mail.send_many(kwargs_list(1))
+        assert not gc.isenabled()  # a caller that switched it off keeps it off
+    finally:
+        gc.enable()
 
 
 @pytest.mark.django_db
