@@ -83,7 +83,7 @@ def claim_with_fresh_connection(batch_size: int) -> tuple[str, list]:
     except (OperationalError, InterfaceError) as exc:
         if db_connection.in_atomic_block:
             raise
-        logger.warning("Database connection lost before a claim (%s); reconnecting.", exc)
+        logger.warning("Claim failed on the database connection (%s); retrying once on a new one.", exc)
         db_connection.close()
         token = new_lease_token()
         return token, claim_batch(token, batch_size)
