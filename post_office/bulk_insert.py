@@ -201,7 +201,7 @@ def _execute(connection, fields: list[Field], values: list[list[Any]]) -> list[A
         quote(Email._meta.db_table), ", ".join(quote(field.column) for field in fields)
     )
     tail = f" RETURNING {quote(Email._meta.pk.column)}"
-    if connection.vendor == "postgresql" and _copy_available():
+    if connection.vendor == "postgresql" and _psycopg3():
         ids = _copy(connection, fields, values)
         if ids is not None:
             return ids
@@ -219,7 +219,7 @@ def _execute(connection, fields: list[Field], values: list[list[Any]]) -> list[A
         return _execute_in_chunks(connection, cursor, fields, head, tail, list(zip(*values, strict=True)))
 
 
-def _copy_available() -> bool:
+def _psycopg3() -> bool:
     from django.db.backends.postgresql.psycopg_any import is_psycopg3  # only importable with a driver
 
     return is_psycopg3
@@ -277,9 +277,7 @@ def _binary_cursor(connection) -> tuple[Any, str]:
     into the SQL text in Python (~25 µs per email); binary binding is done in C. Wrapped like
     ``connection.cursor()`` wraps its cursors, so the query is logged and counted as usual.
     """
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # only importable with a driver
-
-    if not is_psycopg3:
+    if not _psycopg3():
         return connection.cursor(), "%s"
     import psycopg
 

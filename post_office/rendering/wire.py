@@ -91,7 +91,7 @@ def _serialise(message: EmailMessage, boundary: str | None) -> bytes:
 
 
 def _is_text(mimetype: str) -> bool:
-    return mimetype.startswith("text/") and _SUBTYPE.fullmatch(mimetype.split("/", 1)[1]) is not None
+    return mimetype.startswith("text/")  # _text_part() checks the subtype, as the body's
 
 
 def _text_part(text: str, subtype: str) -> bytes:
@@ -100,13 +100,13 @@ def _text_part(text: str, subtype: str) -> bytes:
         raise _NotVerbatim
     if _SUBTYPE.fullmatch(subtype) is None:
         raise _NotVerbatim
-    data = text.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, as Django's path does
+    # A lone surrogate raises UnicodeEncodeError in encode() below, as on Django's path.
     if any(len(line.encode()) > RFC5322_EMAIL_LINE_LENGTH_LIMIT for line in text.splitlines()):
         raise _NotVerbatim  # Django switches such a body to quoted-printable
     if "\x0b" in text or "\x0c" in text or "\x1c" in text or "\x1d" in text or "\x1e" in text \
             or "\x85" in text or "\u2028" in text or "\u2029" in text:
         raise _NotVerbatim  # str.splitlines() and the generator disagree on these line breaks
-    transfer = "7bit" if data.isascii() else "8bit"
+    transfer = "7bit" if text.isascii() else "8bit"
     header = (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
               f"Content-Transfer-Encoding: {transfer}\r\n\r\n")
     return header.encode() + _LINE_BREAKS.sub("\r\n", text).encode("utf-8")
