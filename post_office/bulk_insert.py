@@ -14,7 +14,7 @@ goes through ``bulk_create``.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from itertools import chain
@@ -37,12 +37,11 @@ from django.db.models import (
     SmallAutoField,
     TextField,
 )
-from django.db.models.base import Model, ModelState
-from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from .fields import CommaSeparatedEmailField
 from .models import Email
+from .sql import array_parameters, binary_cursor, loaded_instances, psycopg3, variable_limit
 
 # Exact classes (never subclasses: those may prepare values their own way) whose values of the
 # given type reach the database unchanged, as their get_db_prep_save would leave them.
@@ -103,7 +102,8 @@ def insert_emails(rows: list[dict[str, Any]]) -> list[Email]:
         if not _droppable(column.field) or any(value is not None for value in values)
     ]
     ids = _execute(connection, [columns[index].field for index in kept], [prepared[index] for index in kept])
-    emails = _instances(using, [column.field for column in columns], zip(ids, *attributes, strict=True))
+    attnames = [Email._meta.pk.attname, *(column.field.attname for column in columns)]
+    emails = loaded_instances(Email, using, attnames, zip(ids, *attributes, strict=True))
     cache_template = Email._meta.get_field("template").set_cached_value
     for email, row in zip(emails, rows, strict=True):
         if row.get("template") is not None:
@@ -167,27 +167,6 @@ def _prepare(column: _Column, values: list[Any]) -> list[Any]:
     return result
 
 
-def _instances(using: str, fields: list[Field], rows: Iterable[tuple]) -> list[Email]:
-    """Saved instances from ``(pk, *attribute values)`` rows, as ``Email.from_db`` builds them.
-
-    Without ``pre_init``/``post_init`` receivers, ``Model.__init__`` only sets each attribute
-    (none of these fields has a descriptor that does more): setting ``__dict__`` directly is the
-    same result at a fraction of the cost (~7 µs per email).
-    """
-    if Email.__init__ is not Model.__init__ or pre_init.has_listeners(Email) or post_init.has_listeners(Email):
-        return [Email.from_db(using, None, values) for values in rows]
-    attnames = (Email._meta.pk.attname, *(field.attname for field in fields))
-    emails = []
-    new, state_class = Email.__new__, ModelState
-    for values in rows:
-        email = new(Email)
-        state = email._state = state_class()
-        state.adding, state.db = False, using
-        email.__dict__.update(zip(attnames, values, strict=True))
-        emails.append(email)
-    return emails
-
-
 def _droppable(field: Field) -> bool:
     """A nullable column (none has a database default, see _columns) reads NULL when the INSERT
     leaves it out."""
@@ -201,28 +180,20 @@ def _execute(connection, fields: list[Field], values: list[list[Any]]) -> list[A
         quote(Email._meta.db_table), ", ".join(quote(field.column) for field in fields)
     )
     tail = f" RETURNING {quote(Email._meta.pk.column)}"
-    if connection.vendor == "postgresql" and _psycopg3():
+    if connection.vendor == "postgresql" and psycopg3():
         ids = _copy(connection, fields, values)
         if ids is not None:
             return ids
     if connection.vendor == "postgresql":  # psycopg 2, or a key without an owned sequence
         # One array parameter per column, as Django's bulk_create does on PostgreSQL: the
         # statement stays short however many rows there are.
-        cursor, placeholder = _binary_cursor(connection)
-        arrays = ", ".join(
-            "({}){}[]".format(placeholder, "::" + field.db_type(connection).split("(")[0]) for field in fields
-        )
+        cursor, placeholder = binary_cursor(connection)
+        arrays = array_parameters(connection, fields, placeholder)
         with cursor:
             cursor.execute(f"{head}SELECT * FROM UNNEST({arrays}){tail}", values)
             return [row[0] for row in cursor.fetchall()]  # in UNNEST order, as bulk_create relies on
     with connection.cursor() as cursor:
         return _execute_in_chunks(connection, cursor, fields, head, tail, list(zip(*values, strict=True)))
-
-
-def _psycopg3() -> bool:
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # only importable with a driver
-
-    return is_psycopg3
 
 
 def _copy(connection, fields: list[Field], values: list[list[Any]]) -> list[Any] | None:
@@ -270,28 +241,10 @@ class _CopyRows:
                 write_row(row)
 
 
-def _binary_cursor(connection) -> tuple[Any, str]:
-    """A cursor sending parameters apart from the SQL, in binary, and its placeholder.
-
-    Django's psycopg 3 cursors bind client-side: psycopg would quote 10,000 array elements
-    into the SQL text in Python (~25 µs per email); binary binding is done in C. Wrapped like
-    ``connection.cursor()`` wraps its cursors, so the query is logged and counted as usual.
-    """
-    if not _psycopg3():
-        return connection.cursor(), "%s"
-    import psycopg
-
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = psycopg.Cursor(connection.connection)
-    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    return wrapped, "%b"
-
-
 def _execute_in_chunks(connection, cursor, fields: list[Field], head: str, tail: str, rows: list[tuple]) -> list[Any]:
     """``INSERT ... VALUES`` per parameter-limit chunk, in one transaction when there are several."""
     placeholders = "({})".format(",".join(["%s"] * len(fields)))
-    size = max(1, connection.ops.bulk_batch_size(fields, rows), _variable_limit(connection) // len(fields))
+    size = max(1, connection.ops.bulk_batch_size(fields, rows), variable_limit(connection) // len(fields))
     size = min(size, _MOST_ROWS_PER_STATEMENT)
     chunks = [rows[start:start + size] for start in range(0, len(rows), size)]
     ids: list[Any] = []
@@ -303,13 +256,3 @@ def _execute_in_chunks(connection, cursor, fields: list[Field], head: str, tail:
             # RETURNING gives the rows in VALUES order, as Django's bulk_create relies on too.
             ids.extend(row[0] for row in cursor.fetchall())
     return ids
-
-
-def _variable_limit(connection) -> int:
-    """SQLite's real limit on parameters per statement (32,766 since 3.32). Django assumes the
-    999 of older builds: 100 emails would take two INSERTs and a BEGIN/COMMIT instead of one."""
-    import sqlite3  # only here: a PostgreSQL-only Python may lack it
-
-    connection.ensure_connection()
-    getlimit = getattr(connection.connection, "getlimit", None)  # Python >= 3.11
-    return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit is not None else 0

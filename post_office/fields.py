@@ -40,6 +40,8 @@ class CommaSeparatedEmailField(TextField):
 def split_addresses(value: str) -> list[str]:
     """Split on commas outside quotes and angle brackets: ``"Smith, John" <j@example.com>`` is one
     address (a plain ``split(",")`` would cut the display name in two)."""
+    if '"' not in value and "<" not in value:  # nothing to keep together: the plain split is the same
+        return [part.strip() for part in value.split(",") if part.strip()]
     parts, current, quoted, angle, escaped = [], [], False, False, False
     for char in value:
         if escaped:

@@ -7,12 +7,14 @@ import uuid
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
 
 from ..conf import post_office_settings
-from ..models import Attachment, Email
+from ..models import Attachment, Email, EmailTemplate
+from ..sql import loaded_instances
 
 # Set on every claimed Email: whether it has attachments, so a batch without any skips the prefetch.
 HAS_ATTACHMENTS = "claimed_with_attachments"
@@ -35,37 +37,31 @@ CONTENDED_CLAIM_ATTEMPTS = 5
 
 
 def claim_batch(token: str, batch_size: int, now: datetime | None = None) -> list[Email]:
-    """Claim up to ``batch_size`` due emails for ``token`` and return them, ready to deliver.
+    """Claim up to ``batch_size`` due emails for ``token`` and return them, ready to deliver, in
+    sending order.
 
     On PostgreSQL and SQLite >= 3.35 the claim is one statement,
     ``UPDATE ... SET lease WHERE id IN (SELECT id FROM <claimable> ORDER BY ... LIMIT n) RETURNING
-    id`` (on PostgreSQL ``id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP LOCKED))``): the database picks
-    and stamps the rows atomically (SQLite under its write lock; PostgreSQL locks the rows,
-    re-checks them and skips other dispatchers' locked ones), so there is no read-then-write race.
-    Elsewhere the ids are read first and a conditional UPDATE's row count decides ownership.
+    <every column>, <has attachments>`` (on PostgreSQL ``id = ANY(ARRAY(SELECT ... FOR UPDATE SKIP
+    LOCKED))``): the database picks, stamps and returns the rows atomically (SQLite under its write
+    lock; PostgreSQL locks the rows, re-checks them and skips other dispatchers' locked ones), so
+    there is no read-then-write race. Elsewhere the ids are read first, a conditional UPDATE's row
+    count decides ownership, and the won rows are read back.
     Either way no transaction stays open after the claim, and on SQLite no deferred transaction
     is used (upgrading its read lock fails with "database is locked").
 
-    Queries: 1 to claim, 1 to load the emails with their template, and 1 for attachments only when
-    a claimed email has any, whatever ``batch_size`` is. Returns ``[]`` only when nothing is
-    claimable.
+    Queries: 1 to claim (2 without RETURNING), 1 for templates only when a claimed email renders
+    one on delivery, 1 for attachments only when a claimed email has any, whatever ``batch_size``
+    is. Returns ``[]`` only when nothing is claimable.
     """
     now = now or timezone.now()
     expires = now + timedelta(seconds=post_office_settings.lease_duration)
     candidates = Email.objects.claimable(now).order_by(*sending_order())
     if _can_update_returning():
-        ids = _stamp_returning(candidates, batch_size, token, expires)
+        emails = _sorted(_stamp_returning(candidates, batch_size, token, expires))
+        _attach_templates(emails)
     else:
-        ids = _stamp_then_reread(candidates, batch_size, token, now, expires)
-    if not ids:
-        return []
-    with_attachments = Attachment.emails.through.objects.filter(email_id=OuterRef("pk"))
-    emails = list(
-        Email.objects.filter(pk__in=ids, lease_token=token)
-        .select_related("template")
-        .annotate(**{HAS_ATTACHMENTS: Exists(with_attachments)})
-        .order_by(*sending_order())
-    )
+        emails = _read_back(_stamp_then_reread(candidates, batch_size, token, now, expires), token)
     prefetch_related_objects([e for e in emails if getattr(e, HAS_ATTACHMENTS)], "attachments")
     return emails
 
@@ -76,13 +72,17 @@ def _can_update_returning() -> bool:
         connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35))
 
 
-def _stamp_returning(candidates, batch_size: int, token: str, expires: datetime) -> list[int]:
+def _stamp_returning(candidates, batch_size: int, token: str, expires: datetime) -> list[Email]:
     postgres = connection.vendor == "postgresql"
     if connection.features.has_select_for_update_skip_locked:
-        candidates = candidates.select_for_update(skip_locked=True)
+        candidates = _locking(candidates)
     qn, meta = connection.ops.quote_name, Email._meta
-    pk = qn(meta.pk.column)
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    fields = meta.concrete_fields
     expires_value = meta.get_field("lease_expires_at").get_db_prep_value(expires, connection)
+    links = Attachment.emails.through._meta
+    has_attachments = (f"EXISTS(SELECT 1 FROM {qn(links.db_table)} WHERE "
+                       f"{qn(links.db_table)}.{qn(links.get_field('email').column)} = {table}.{pk})")
     # atomic(): Django compiles FOR UPDATE only inside a transaction (on PostgreSQL that adds no
     # statement); SQLite runs the single statement in autocommit, under its write lock.
     in_transaction = transaction.atomic() if connection.features.has_select_for_update else nullcontext()
@@ -93,19 +93,98 @@ def _stamp_returning(candidates, batch_size: int, token: str, expires: datetime)
         # Its row locks re-check claimability, so a row another dispatcher took meanwhile drops out.
         chosen = f"{pk} = ANY(ARRAY({pick}))" if postgres else f"{pk} IN ({pick})"
         cursor.execute(
-            f"UPDATE {qn(meta.db_table)} SET {qn('lease_token')} = %s, {qn('lease_expires_at')} = %s "
-            f"WHERE {chosen} RETURNING {pk}",
+            f"UPDATE {table} SET {qn('lease_token')} = %s, {qn('lease_expires_at')} = %s "
+            f"WHERE {chosen} RETURNING {', '.join(qn(f.column) for f in fields)}, {has_attachments}",
             [token, expires_value, *pick_params],
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    # What the ORM does to each row of a query: the backend's and the field's own conversions.
+    converters = [(i, converts, col) for i, col in enumerate(f.get_col(meta.db_table) for f in fields)
+                  if (converts := connection.ops.get_db_converters(col) + col.field.get_db_converters(connection))]
+    converted = []
+    for row in rows:
+        values = list(row[:-1])
+        for i, converts, col in converters:
+            for convert in converts:
+                values[i] = convert(values[i], col, connection)
+        converted.append(values)
+    emails = loaded_instances(Email, connection.alias, [f.attname for f in fields], converted)
+    for email, row in zip(emails, rows, strict=True):
+        setattr(email, HAS_ATTACHMENTS, bool(row[-1]))
+    return emails
+
+
+# Sending-order fields whose Python order is the database's (numbers and dates; text collations
+# differ), so a claimed batch is sorted here instead of being read back with ORDER BY.
+_SORTABLE_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
+                         "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
+                         "PositiveBigIntegerField", "DateTimeField", "DateField")
+
+
+def _sorted(emails: list[Email]) -> list[Email]:
+    """``emails`` in sending order (UPDATE ... RETURNING gives rows in no set order)."""
+    if len(emails) < 2:
+        return emails
+    keys = []
+    for name in sending_order():
+        attname = name.lstrip("-")
+        try:
+            field = Email._meta.get_field("id" if attname == "pk" else attname)
+        except FieldDoesNotExist:
+            field = None
+        if field is None or not field.concrete or field.get_internal_type() not in _SORTABLE_FIELD_TYPES:
+            # An ordering Python cannot reproduce (text, a relation's field): ask the database.
+            order = list(Email.objects.filter(pk__in=[e.pk for e in emails])
+                         .order_by(*sending_order()).values_list("pk", flat=True))
+            position = {pk: i for i, pk in enumerate(order)}
+            return sorted(emails, key=lambda e: position[e.pk])
+        keys.append((field.attname, name.startswith("-")))
+    # NULL sorts after every value on PostgreSQL, before every value on SQLite (as in ORDER BY).
+    null_rank = 1 if connection.vendor == "postgresql" else -1
+    result = list(emails)
+    for attname, descending in reversed(keys):  # stable sorts, least significant key first
+        result.sort(key=lambda e: (0, v) if (v := getattr(e, attname)) is not None else (null_rank, 0),
+                    reverse=descending)
+    return result
+
+
+def _attach_templates(emails: list[Email]) -> None:
+    """Load the templates the claimed emails render on delivery, in one query (none if no email
+    has one), as ``select_related`` would have."""
+    ids = {e.template_id for e in emails if e.template_id}
+    if not ids:
+        return
+    templates = EmailTemplate.objects.in_bulk(ids)
+    for email in emails:
+        if email.template_id in templates:
+            Email.template.field.set_cached_value(email, templates[email.template_id])
+
+
+def _read_back(ids: list[int], token: str) -> list[Email]:
+    """The claimed emails among ``ids`` (those stamped with ``token``), in sending order."""
+    if not ids:
+        return []
+    with_attachments = Attachment.emails.through.objects.filter(email_id=OuterRef("pk"))
+    return list(
+        Email.objects.filter(pk__in=ids, lease_token=token)
+        .select_related("template")
+        .annotate(**{HAS_ATTACHMENTS: Exists(with_attachments)})
+        .order_by(*sending_order())
+    )
+
+
+def _locking(candidates):
+    # OF the email rows only: a SENDING_ORDER on a relation's field joins its table, and PostgreSQL
+    # refuses FOR UPDATE on the nullable side of an outer join (nor is there anything to lock there).
+    of = ("self",) if connection.features.has_select_for_update_of else ()
+    return candidates.select_for_update(skip_locked=True, of=of)
 
 
 def _stamp_then_reread(candidates, batch_size: int, token: str, now: datetime, expires: datetime) -> list[int]:
     for _attempt in range(CONTENDED_CLAIM_ATTEMPTS):
         if connection.features.has_select_for_update_skip_locked:
             with transaction.atomic():
-                ids = list(candidates.select_for_update(skip_locked=True)
-                           .values_list("pk", flat=True)[:batch_size])
+                ids = list(_locking(candidates).values_list("pk", flat=True)[:batch_size])
                 claimed = _stamp(ids, token, now, expires)
         else:
             ids = list(candidates.values_list("pk", flat=True)[:batch_size])

@@ -15,10 +15,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import STATUS, Email, Log
+from ..models import STATUS, Email
 from ..stats.rollup import add_to_rollup, tally_by_backend
 from .deliver import DeliveryResult
 from .retry import RetryPolicy, smtp_code
+from .writes import insert_logs, update_emails
 
 logger = logging.getLogger("post_office")
 
@@ -58,7 +59,7 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
     released_ids: list[int] = []
     tokens: set[str] = set()
     requeue: dict[int, list[Email]] = defaultdict(list)  # by retry number: one UPDATE each
-    logs: list[Log] = []
+    logs: list[tuple] = []  # (email_id, status, exception_type, message)
     for result in results:
         email = result.email
         if not result.attempted:
@@ -69,7 +70,7 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
             sent_ids.append(email.pk)
             email.status = STATUS.sent
             if log_level >= 2:
-                logs.append(Log(email_id=email.pk, status=STATUS.sent, date=now))
+                logs.append((email.pk, STATUS.sent, "", ""))
             continue
         retries_done = email.number_of_retries or 0
         if policy.should_retry(retries_done, result.error):
@@ -78,32 +79,28 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
             failed_ids.append(email.pk)
             email.status = STATUS.failed
         if log_level >= 1:
-            logs.append(Log(email_id=email.pk, status=STATUS.failed, date=now,
-                            exception_type=type(result.error).__name__, message=describe(result.error)))
+            logs.append((email.pk, STATUS.failed, type(result.error).__name__, describe(result.error)))
         logger.warning("Failed to send email %s: %s", email.pk, describe(result.error))
 
     cleared = {"lease_token": "", "lease_expires_at": None, "last_updated": now}
     with transaction.atomic():
-        if sent_ids:
-            Email.objects.filter(pk__in=sent_ids).update(status=STATUS.sent, **cleared)
-        if failed_ids:
-            Email.objects.filter(pk__in=failed_ids).update(status=STATUS.failed, **cleared)
+        update_emails(sent_ids, status=STATUS.sent, **cleared)
+        update_emails(failed_ids, status=STATUS.failed, **cleared)
         for retries, emails in requeue.items():
             retry_at = policy.next_attempt(retries - 1, now)
-            Email.objects.filter(pk__in=[e.pk for e in emails]).update(
-                status=STATUS.requeued, number_of_retries=retries, scheduled_time=retry_at, **cleared
-            )
+            update_emails([e.pk for e in emails], status=STATUS.requeued, number_of_retries=retries,
+                          scheduled_time=retry_at, **cleared)
             for email in emails:
                 email.status, email.number_of_retries, email.scheduled_time = STATUS.requeued, retries, retry_at
         if released_ids:
             # Only our own claim: the lease may have passed to another dispatcher meanwhile.
             Email.objects.filter(pk__in=released_ids, lease_token__in=tokens).update(
                 lease_token="", lease_expires_at=None)
-        if logs:
-            Log.objects.bulk_create(logs)
+        insert_logs(logs, now)
         add_to_rollup(tally_by_backend(results, now), now)  # the dashboard's counters, same commit
     tally.sent, tally.failed, tally.released = len(sent_ids), len(failed_ids), len(released_ids)
     tally.requeued = sum(len(emails) for emails in requeue.values())
     tally.failed_ids = failed_ids
     return tally
+
 

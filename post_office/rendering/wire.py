@@ -16,7 +16,6 @@ shows up there.
 from __future__ import annotations
 
 import re
-import uuid
 from email.utils import formatdate, make_msgid
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT
 from django.core.mail.utils import DNS_NAME
 
+from .boundary import new_boundary
 from .message import RelatedPartsMessage
 
 # compat32 folds a header line longer than this; shorter printable-ASCII lines pass unchanged.
@@ -78,7 +78,7 @@ def _serialise(message: EmailMessage, boundary: str | None) -> bytes:
     if alternatives:
         content, mimetype = alternatives[0]
         parts = ([body] if message.body else []) + [_text_part(content, mimetype.split("/", 1)[1])]
-        boundary = boundary or f"==============={uuid.uuid4().hex}=="
+        boundary = boundary or new_boundary()
         if message.alternative_subtype != "alternative" or not _FOLDED_BOUNDARY.fullmatch(boundary):
             raise _NotVerbatim  # compat32 folds other Content-Type lengths differently
         head = [f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"', "MIME-Version: 1.0"]
