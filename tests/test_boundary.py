@@ -35,7 +35,7 @@ def test_randomness_comes_from_the_os_in_blocks(monkeypatch):
     calls: list[int] = []
     real = os.urandom
     monkeypatch.setattr(boundary.os, "urandom", lambda n: calls.append(n) or real(n))
-    boundary._forget_inherited_randomness()  # start from an empty pool in this thread
+    boundary._pool.random = b""  # start from an empty pool in this thread
 
     drawn = [new_boundary() for _ in range(600)]
 
@@ -47,10 +47,12 @@ def test_a_forked_child_draws_other_boundaries_than_its_parent():
     new_boundary()  # the parent's pool holds unused randomness a child could inherit
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: report its next boundaries, then leave at once
-        os.close(read)
-        os.write(write, " ".join(new_boundary() for _ in range(5)).encode())
-        os._exit(0)
+    if pid == 0:  # the child: report its next boundaries, then leave at once, whatever happens
+        try:
+            os.close(read)
+            os.write(write, " ".join(new_boundary() for _ in range(5)).encode())
+        finally:
+            os._exit(0)
     os.close(write)
     with os.fdopen(read) as pipe:
         child = pipe.read().split()

@@ -9,10 +9,32 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    Exists,
+    ForeignKey,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    Q,
+    SmallAutoField,
+    SmallIntegerField,
+    TextField,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from ..conf import post_office_settings
+from ..fields import CommaSeparatedEmailField
 from ..models import Attachment, Email, EmailTemplate
 from ..sql import loaded_instances
 
@@ -50,16 +72,22 @@ def claim_batch(token: str, batch_size: int, now: datetime | None = None) -> lis
     Either way no transaction stays open after the claim, and on SQLite no deferred transaction
     is used (upgrading its read lock fails with "database is locked").
 
-    Queries: 1 to claim (2 without RETURNING), 1 for templates only when a claimed email renders
-    one on delivery, 1 for attachments only when a claimed email has any, whatever ``batch_size``
-    is. Returns ``[]`` only when nothing is claimable.
+    Queries, whatever ``batch_size`` is: 1 to claim; 1 for templates only when a claimed email
+    renders one on delivery; 1 for attachments only when a claimed email has any; 1 to sort the
+    batch only for a SENDING_ORDER on text or a relation's field. With a field class whose column
+    the claim cannot read as is (see ``_READ_AS_IS``), the UPDATE returns ids and the emails are read
+    back with their templates joined (1 more); without RETURNING, a read, a conditional UPDATE and
+    that read back. Returns ``[]`` only when nothing is claimable.
     """
     now = now or timezone.now()
     expires = now + timedelta(seconds=post_office_settings.lease_duration)
     candidates = Email.objects.claimable(now).order_by(*sending_order())
-    if _can_update_returning():
-        emails = _sorted(_stamp_returning(candidates, batch_size, token, expires))
+    if _can_update_returning() and _columns_read_as_is():
+        emails = _sorted(_emails_from(_stamp_returning(candidates, batch_size, token, expires, whole_rows=True)))
         _attach_templates(emails)
+    elif _can_update_returning():
+        ids = [row[0] for row in _stamp_returning(candidates, batch_size, token, expires, whole_rows=False)]
+        emails = _read_back(ids, token)
     else:
         emails = _read_back(_stamp_then_reread(candidates, batch_size, token, now, expires), token)
     prefetch_related_objects([e for e in emails if getattr(e, HAS_ATTACHMENTS)], "attachments")
@@ -72,17 +100,32 @@ def _can_update_returning() -> bool:
         connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35))
 
 
-def _stamp_returning(candidates, batch_size: int, token: str, expires: datetime) -> list[Email]:
+# Field classes (exactly these, not subclasses) whose column a query selects as is and whose
+# value its converters alone turn into the attribute, as the ORM would: the claim can build its
+# emails from the UPDATE's own RETURNING rows. A custom CONTEXT_FIELD_CLASS (an encrypted field
+# selecting through its own SQL, say) makes the claim read its emails back through the ORM.
+_READ_AS_IS = (AutoField, BigAutoField, SmallAutoField, CharField, TextField, IntegerField, SmallIntegerField,
+               BigIntegerField, PositiveIntegerField, PositiveSmallIntegerField, PositiveBigIntegerField,
+               BooleanField, DateTimeField, DateField, JSONField, ForeignKey, CommaSeparatedEmailField)
+
+
+def _columns_read_as_is() -> bool:
+    return all(type(field) in _READ_AS_IS for field in Email._meta.concrete_fields)
+
+
+def _stamp_returning(candidates, batch_size: int, token: str, expires: datetime, whole_rows: bool) -> list[tuple]:
+    """Stamp the batch in one statement; returns each row's columns and whether it has attachments
+    (``whole_rows``), or its id alone."""
     postgres = connection.vendor == "postgresql"
     if connection.features.has_select_for_update_skip_locked:
         candidates = _locking(candidates)
     qn, meta = connection.ops.quote_name, Email._meta
     table, pk = qn(meta.db_table), qn(meta.pk.column)
-    fields = meta.concrete_fields
     expires_value = meta.get_field("lease_expires_at").get_db_prep_value(expires, connection)
     links = Attachment.emails.through._meta
     has_attachments = (f"EXISTS(SELECT 1 FROM {qn(links.db_table)} WHERE "
                        f"{qn(links.db_table)}.{qn(links.get_field('email').column)} = {table}.{pk})")
+    returning = f"{', '.join(qn(f.column) for f in meta.concrete_fields)}, {has_attachments}" if whole_rows else pk
     # atomic(): Django compiles FOR UPDATE only inside a transaction (on PostgreSQL that adds no
     # statement); SQLite runs the single statement in autocommit, under its write lock.
     in_transaction = transaction.atomic() if connection.features.has_select_for_update else nullcontext()
@@ -94,13 +137,18 @@ def _stamp_returning(candidates, batch_size: int, token: str, expires: datetime)
         chosen = f"{pk} = ANY(ARRAY({pick}))" if postgres else f"{pk} IN ({pick})"
         cursor.execute(
             f"UPDATE {table} SET {qn('lease_token')} = %s, {qn('lease_expires_at')} = %s "
-            f"WHERE {chosen} RETURNING {', '.join(qn(f.column) for f in fields)}, {has_attachments}",
+            f"WHERE {chosen} RETURNING {returning}",
             [token, expires_value, *pick_params],
         )
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def _emails_from(rows: list[tuple]) -> list[Email]:
+    """Emails from the claim's RETURNING rows (every column, then whether it has attachments)."""
+    meta, fields = Email._meta, Email._meta.concrete_fields
     # What the ORM does to each row of a query: the backend's and the field's own conversions.
     converters = [(i, converts, col) for i, col in enumerate(f.get_col(meta.db_table) for f in fields)
-                  if (converts := connection.ops.get_db_converters(col) + col.field.get_db_converters(connection))]
+                  if (converts := connection.ops.get_db_converters(col) + col.get_db_converters(connection))]
     converted = []
     for row in rows:
         values = list(row[:-1])
@@ -137,7 +185,8 @@ def _sorted(emails: list[Email]) -> list[Email]:
             order = list(Email.objects.filter(pk__in=[e.pk for e in emails])
                          .order_by(*sending_order()).values_list("pk", flat=True))
             position = {pk: i for i, pk in enumerate(order)}
-            return sorted(emails, key=lambda e: position[e.pk])
+            # An email deleted since the claim is left out, as a read back would leave it.
+            return sorted((e for e in emails if e.pk in position), key=lambda e: position[e.pk])
         keys.append((field.attname, name.startswith("-")))
     # NULL sorts after every value on PostgreSQL, before every value on SQLite (as in ORDER BY).
     null_rank = 1 if connection.vendor == "postgresql" else -1
@@ -149,14 +198,14 @@ def _sorted(emails: list[Email]) -> list[Email]:
 
 
 def _attach_templates(emails: list[Email]) -> None:
-    """Load the templates the claimed emails render on delivery, in one query (none if no email
-    has one), as ``select_related`` would have."""
-    ids = {e.template_id for e in emails if e.template_id}
+    """Load the templates the claimed emails render on delivery (a template and a context; see
+    ``rendering.message.rendered_parts``), in one query, none if no email renders one."""
+    ids = {e.template_id for e in emails if e.template_id and e.context is not None}
     if not ids:
         return
     templates = EmailTemplate.objects.in_bulk(ids)
     for email in emails:
-        if email.template_id in templates:
+        if email.context is not None and email.template_id in templates:
             Email.template.field.set_cached_value(email, templates[email.template_id])
 
 

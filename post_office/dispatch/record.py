@@ -102,5 +102,3 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
     tally.requeued = sum(len(emails) for emails in requeue.values())
     tally.failed_ids = failed_ids
     return tally
-
-

@@ -6,26 +6,36 @@ GIL while it builds statements, and the delivery threads wait for the GIL to rea
 replies. Through the ORM, a batch of 100 sent emails cost ~7 ms of that thread's time (a Log
 instance per email, each value prepared one by one, two statements compiled, and psycopg quoting
 every id into the SQL text); these write the same rows for ~1 ms. Statements per batch are the
-same: one UPDATE per outcome and one INSERT for all logs.
+same: one UPDATE per outcome and one INSERT for all logs, whatever their size: the rows travel as
+arrays (PostgreSQL, bound in binary) or as one JSON parameter (SQLite, read with ``json_each``, which
+Django's JSONField already needs), so the statement text never changes with the row count.
+
+Hand-built on PostgreSQL and SQLite, the databases the suite runs on; any other database gets the
+ORM's statements, which know its dialect (Oracle has no multi-row VALUES, for one).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
 
 from ..models import Email, Log
-from ..sql import array_parameters, binary_cursor, variable_limit
+from ..sql import array_parameters, binary_cursor
 
 _LOG_FIELDS = ("email", "status", "exception_type", "message", "date")
+_HAND_BUILT = ("postgresql", "sqlite")
 
 
 def insert_logs(rows: list[tuple[int, int, str, str]], date: datetime) -> None:
-    """Insert one Log per ``(email_id, status, exception_type, message)``, all dated ``date``:
-    the rows ``Log.objects.bulk_create`` would write."""
+    """Insert one Log per ``(email_id, status, exception_type, message)``, all dated ``date``."""
     if not rows:
+        return
+    if connection.vendor not in _HAND_BUILT:
+        Log.objects.bulk_create([Log(email_id=email_id, status=status, exception_type=kind, message=message)
+                                 for email_id, status, kind, message in rows])
         return
     meta, qn = Log._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in _LOG_FIELDS]
@@ -39,19 +49,19 @@ def insert_logs(rows: list[tuple[int, int, str, str]], date: datetime) -> None:
                 [date_value, *(list(column) for column in zip(*rows, strict=True))],
             )
         return
-    limit = variable_limit(connection) if connection.vendor == "sqlite" else 0
-    chunk = max(connection.ops.bulk_batch_size(fields, rows), limit // len(fields), 1)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # SQLite: the rows as one JSON parameter, so the statement is the same text for any number of
+    # rows (one entry in sqlite3's statement cache, no parameter limit to chunk around).
+    columns = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(fields) - 1))
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
-            cursor.execute(head + "VALUES " + ", ".join([placeholders] * len(part)),
-                           [value for row in part for value in (*row, date_value)])
+        cursor.execute(f"{head}SELECT {columns}, %s FROM json_each(%s)", [date_value, json.dumps(rows)])
 
 
 def update_emails(ids: list[int], **values: Any) -> None:
     """``Email.objects.filter(pk__in=ids).update(**values)`` for plain (non-expression) values."""
     if not ids:
+        return
+    if connection.vendor not in _HAND_BUILT:
+        Email.objects.filter(pk__in=ids).update(**values)
         return
     meta, qn = Email._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in values]
@@ -64,9 +74,5 @@ def update_emails(ids: list[int], **values: Any) -> None:
             cursor.execute(head.format(assignments.replace("%s", placeholder)) + f"= ANY({placeholder})",
                            [*params, list(ids)])
         return
-    limit = variable_limit(connection) if connection.vendor == "sqlite" else connection.features.max_query_params
-    chunk = max((limit or 2000) - len(params), 1)
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), chunk):
-            part = ids[start:start + chunk]
-            cursor.execute(head.format(assignments) + f"IN ({', '.join(['%s'] * len(part))})", [*params, *part])
+        cursor.execute(head.format(assignments) + "IN (SELECT value FROM json_each(%s))", [*params, json.dumps(ids)])

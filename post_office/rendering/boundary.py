@@ -23,25 +23,19 @@ class _ThreadPool(threading.local):
     def __init__(self) -> None:
         self.random = b""
         self.offset = 0
+        self.pid = 0
 
 
 _pool = _ThreadPool()
 
 
-def _forget_inherited_randomness() -> None:
-    # A forked child (a dispatcher process) must not reuse bytes its parent drew or will draw.
-    global _pool
-    _pool = _ThreadPool()
-
-
-os.register_at_fork(after_in_child=_forget_inherited_randomness)
-
-
 def new_boundary() -> str:
     """A fresh ``===============<32 hex digits>==`` boundary (the shape ``email.generator`` uses)."""
     pool = _pool
-    if pool.offset + _BYTES_PER_BOUNDARY > len(pool.random):
-        pool.random, pool.offset = os.urandom(_DRAW), 0
+    # A forked child (a dispatcher process, a Celery worker) must not reuse its parent's bytes:
+    # checking the pid also covers forks that skip Python's at-fork hooks.
+    if pool.offset + _BYTES_PER_BOUNDARY > len(pool.random) or pool.pid != os.getpid():
+        pool.random, pool.offset, pool.pid = os.urandom(_DRAW), 0, os.getpid()
     chunk = pool.random[pool.offset:pool.offset + _BYTES_PER_BOUNDARY]
     pool.offset += _BYTES_PER_BOUNDARY
     return f"==============={chunk.hex()}=="

@@ -42,6 +42,8 @@ def _mixed_emails(n: int) -> list[int]:
         ))
     Email.objects.bulk_create(emails)
     ids = list(Email.objects.order_by("id").values_list("id", flat=True))
+    for pk in ids:  # creation times in another order than ids, so ordering by one is not the other
+        Email.objects.filter(pk=pk).update(created=now - timedelta(seconds=rnd.randint(0, 10_000)))
     attachment = Attachment(name="a.txt")
     attachment.file.save("a.txt", ContentFile(b"a"), save=True)
     attachment.emails.add(*ids[::7])
@@ -102,3 +104,65 @@ def test_a_claimed_batch_comes_in_sending_order(settings, order):
     claimed = [e.pk for e in claim_batch(new_lease_token(), 100)]
 
     assert claimed == expected
+
+
+def test_claims_read_back_through_the_orm_when_a_column_is_not_read_as_is(monkeypatch):
+    """A custom CONTEXT_FIELD_CLASS (say, an encrypted field) may select its column through its
+    own SQL: the claim then returns ids and reads the emails back through the ORM."""
+    from post_office.dispatch import claim
+
+    ids = _mixed_emails(30)
+    monkeypatch.setattr(claim, "_columns_read_as_is", lambda: False)
+    token = new_lease_token()
+
+    with CaptureQueriesContext(connection) as queries:
+        claimed = claim_batch(token, 100)
+
+    assert [e.pk for e in claimed] == list(
+        Email.objects.filter(pk__in=ids).order_by(*sending_order()).values_list("pk", flat=True))
+    assert any(q["sql"].startswith("SELECT") and "post_office_emailtemplate" in q["sql"]
+               for q in queries.captured_queries)  # the read back, templates joined
+    assert {e.lease_token for e in claimed} == {token}
+
+
+def test_init_receivers_see_every_claimed_email():
+    """With a post_init receiver connected, claimed emails are built through Model.__init__."""
+    from django.db.models.signals import post_init
+
+    _mixed_emails(10)
+    seen: list[int] = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=Email)
+    try:
+        claimed = claim_batch(new_lease_token(), 100)
+    finally:
+        post_init.disconnect(receiver, sender=Email)
+
+    assert sorted(seen) == sorted(e.pk for e in claimed) and len(claimed) == 10
+
+
+def test_claimed_datetimes_without_time_zone_support(settings):
+    settings.USE_TZ = False
+    _mixed_emails(20)
+
+    claimed = {e.pk: e for e in claim_batch(new_lease_token(), 100)}
+
+    for expected in Email.objects.filter(pk__in=claimed):
+        for name in ("created", "scheduled_time", "expires_at", "lease_expires_at"):
+            assert getattr(claimed[expected.pk], name) == getattr(expected, name), name
+    assert all(e.created.tzinfo is None for e in claimed.values())
+
+
+def test_emails_that_only_name_their_template_cost_no_template_query(queue_emails):
+    """send(template=...) renders at once and stores no context: delivery never reads the template."""
+    template = EmailTemplate.objects.create(name="stored", subject="s", content="c")
+    queue_emails(10, template=template)  # context None: sent from the stored subject and bodies
+
+    with CaptureQueriesContext(connection) as queries:
+        claimed = claim_batch(new_lease_token(), 100)
+
+    assert len(claimed) == 10
+    assert not any("post_office_emailtemplate" in q["sql"] for q in queries.captured_queries)
