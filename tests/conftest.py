@@ -50,6 +50,21 @@ def on_postgres():
     return connection
 
 
+@pytest.fixture
+def sqlite_variable_limit_999():
+    """SQLite built with the historical limit of 999 parameters per statement (Debian builds
+    allow 250,000): a statement binding one parameter per value then holds a few hundred rows."""
+    import sqlite3
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    previous = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    yield
+    connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
+
+
 def pytest_collection_modifyitems(config, items):
     # `make test` leaves tests marked `postgres` out of its SQLite pass; a test asking for
     # `on_postgres` is one, marker or not, so that pass never fails on it under CI.

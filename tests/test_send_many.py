@@ -289,21 +289,6 @@ def test_100_emails_with_every_column_set_take_at_most_3_queries_outside_a_trans
     assert Email.objects.filter(pk__in=[e.pk for e in emails], backend_alias="other").count() == 100
 
 
-@pytest.fixture
-def sqlite_variable_limit_999():
-    """SQLite built with the historical limit of 999 parameters per statement (Debian builds
-    allow 250,000): a few hundred emails then need several INSERTs."""
-    import sqlite3
-
-    if connection.vendor != "sqlite":
-        yield
-        return
-    connection.ensure_connection()
-    previous = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
-    yield
-    connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_insert_chunk_leaves_no_email_behind(sqlite_variable_limit_999):
     """Several INSERTs (SQLite's parameter limit) are one transaction: when the second fails,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,18 +13,6 @@ from post_office.models import STATUS, Email, Log
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def small_sqlite_parameter_limit():
-    """SQLite built with the historical 999 parameters per statement."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    connection.ensure_connection()
-    previous = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
-    yield
-    connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
-
-
 def _emails(n: int) -> list[int]:
     Email.objects.bulk_create([
         Email(from_email="f@example.com", to=[f"u{i}@example.com"],
@@ -36,7 +22,7 @@ def _emails(n: int) -> list[int]:
     return sorted(Email.objects.values_list("id", flat=True))
 
 
-def test_logs_are_stored_with_every_value_at_any_batch_size(small_sqlite_parameter_limit):
+def test_logs_are_stored_with_every_value_at_any_batch_size(sqlite_variable_limit_999):
     ids = _emails(450)
     now = timezone.now()
     rows = [(pk, STATUS.sent, "", "") if pk % 2 else (pk, STATUS.failed, "SMTPDataError", f"SMTP 550: no {pk} ☹")
@@ -53,7 +39,7 @@ def test_logs_are_stored_with_every_value_at_any_batch_size(small_sqlite_paramet
     assert stored == sorted((*row, now) for row in rows)
 
 
-def test_emails_are_updated_by_id_at_any_batch_size(small_sqlite_parameter_limit):
+def test_emails_are_updated_by_id_at_any_batch_size(sqlite_variable_limit_999):
     ids = _emails(2500)
     chosen = ids[::2]
     now = timezone.now()
