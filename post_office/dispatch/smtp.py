@@ -89,8 +89,8 @@ def with_random_boundaries(mime: Message) -> Message:
     Without one, ``email.generator`` invents a boundary per part and compiles and runs a regex over
     the whole serialized part to prove the boundary does not occur in it: about a quarter of
     ``as_bytes()`` for a typical text+HTML email. 128 secure random bits drawn after the content
-    exists cannot occur in it except by a 2**-128 chance, so the check buys nothing. Parts that already have a
-    boundary (an attached message/rfc822) keep theirs.
+    exists cannot occur in it except by a 2**-128 chance, so the check buys nothing. Parts that
+    already have a boundary (an attached message/rfc822) keep theirs.
     """
     for part in mime.walk():
         if part.get_content_maintype() == "multipart" and part.get_boundary() is None:
