@@ -22,6 +22,13 @@ from django.db.models.signals import post_init, pre_init
 M = TypeVar("M", bound=Model)
 
 
+def storable_text(text: str) -> str:
+    """``text`` with what a database refuses or mangles written as escapes: a NUL (PostgreSQL
+    refuses it in text, SQLite's JSON functions end the string there) and a lone surrogate
+    (``surrogateescape``, not UTF-8). For texts that come from outside, like a server's reply."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def psycopg3() -> bool:
     """True when PostgreSQL is reached through psycopg 3 (only call it for PostgreSQL)."""
     from django.db.backends.postgresql.psycopg_any import is_psycopg3  # only importable with a driver
@@ -65,8 +72,9 @@ def variable_limit(connection) -> int:
 
 
 def loaded_instances(model: type[M], using: str, attnames: list[str], rows: Iterable[tuple]) -> list[M]:
-    """Instances of ``model`` from rows of attribute values (in ``attnames`` order, database
-    values already converted), as ``model.from_db`` builds them.
+    """Instances of ``model`` from rows of attribute values (database values already converted),
+    as ``model.from_db`` builds them. ``attnames`` must be in ``_meta.concrete_fields`` order, as
+    ``from_db`` reads a full row by position.
 
     When ``Model.__init__`` would only store each value (no ``pre_init``/``post_init`` receiver,
     no custom ``__init__`` or ``from_db``, no field attribute with a descriptor of its own),

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import STATUS, Email
+from ..sql import storable_text
 from ..stats.rollup import add_to_rollup, tally_by_backend
 from .deliver import DeliveryResult
 from .retry import RetryPolicy, smtp_code
@@ -44,8 +45,10 @@ class Tally:
 
 
 def describe(exc: BaseException) -> str:
+    """The Log message for ``exc``: its SMTP code first, then its text, made storable (a NUL or a
+    lone surrogate in a server's reply must not make the results write fail)."""
     code = smtp_code(exc)
-    text = str(exc) or exc.__class__.__name__
+    text = storable_text(str(exc) or exc.__class__.__name__)
     return f"SMTP {code}: {text}" if code and str(code) not in text[:12] else text
 
 

@@ -10,8 +10,8 @@ same: one UPDATE per outcome and one INSERT for all logs, whatever their size: t
 arrays (PostgreSQL, bound in binary) or as one JSON parameter (SQLite, read with ``json_each``, which
 Django's JSONField already needs), so the statement text never changes with the row count.
 
-Hand-built on PostgreSQL and SQLite, the databases the suite runs on; any other database gets the
-ORM's statements, which know its dialect (Oracle has no multi-row VALUES, for one).
+Hand-built on PostgreSQL and SQLite (``UNNEST`` and ``json_each`` are theirs, and the suite runs
+on both); any other database gets the ORM's statements, which know its dialect.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ _HAND_BUILT = ("postgresql", "sqlite")
 
 
 def insert_logs(rows: list[tuple[int, int, str, str]], date: datetime) -> None:
-    """Insert one Log per ``(email_id, status, exception_type, message)``, all dated ``date``."""
+    """Insert one Log per ``(email_id, status, exception_type, message)``, all dated ``date``
+    (through the ORM, on other databases, ``Log.date``'s ``auto_now_add`` dates them as written)."""
     if not rows:
         return
     if connection.vendor not in _HAND_BUILT:
@@ -53,7 +54,9 @@ def insert_logs(rows: list[tuple[int, int, str, str]], date: datetime) -> None:
     # rows (one entry in sqlite3's statement cache, no parameter limit to chunk around).
     columns = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(fields) - 1))
     with connection.cursor() as cursor:
-        cursor.execute(f"{head}SELECT {columns}, %s FROM json_each(%s)", [date_value, json.dumps(rows)])
+        # ensure_ascii=False: text goes as is (a lone surrogate fails to bind, as through the ORM).
+        cursor.execute(f"{head}SELECT {columns}, %s FROM json_each(%s)",
+                       [date_value, json.dumps(rows, ensure_ascii=False)])
 
 
 def update_emails(ids: list[int], **values: Any) -> None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..conf import post_office_settings
 from ..models import STATUS, DeliveryStat, Email
+from ..sql import storable_text
 
 COUNTERS = ("sent", "failed", "retried", "requeued", "latency_ms")
 
@@ -138,7 +139,7 @@ def tally_by_backend(results: Iterable, now: datetime) -> dict[str, BackendCount
             entry.retried += 1
         else:
             entry.failed += 1
-        entry.last_error = f"{type(result.error).__name__}: {result.error}"
+        entry.last_error = f"{type(result.error).__name__}: {storable_text(str(result.error))}"
     return counts
 
 

@@ -150,6 +150,7 @@ def test_claimed_datetimes_without_time_zone_support(settings):
 
     claimed = {e.pk: e for e in claim_batch(new_lease_token(), 100)}
 
+    assert len(claimed) == 20
     for expected in Email.objects.filter(pk__in=claimed):
         for name in ("created", "scheduled_time", "expires_at", "lease_expires_at"):
             assert getattr(claimed[expected.pk], name) == getattr(expected, name), name
@@ -166,3 +167,31 @@ def test_emails_that_only_name_their_template_cost_no_template_query(queue_email
 
     assert len(claimed) == 10
     assert not any("post_office_emailtemplate" in q["sql"] for q in queries.captured_queries)
+
+
+def test_an_email_deleted_between_claim_and_database_ordering_is_left_out(settings, monkeypatch):
+    from post_office.dispatch import claim
+
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "SENDING_ORDER": ["subject"]}  # ordered by the database
+    ids = _mixed_emails(10)
+    stamp = claim._stamp_returning
+
+    def stamp_then_delete_one(*args, **kwargs):
+        rows = stamp(*args, **kwargs)
+        Email.objects.filter(pk=ids[3]).delete()  # an operator deletes it meanwhile
+        return rows
+
+    monkeypatch.setattr(claim, "_stamp_returning", stamp_then_delete_one)
+    claimed = [e.pk for e in claim_batch(new_lease_token(), 100)]
+
+    assert sorted(claimed) == sorted(set(ids) - {ids[3]})
+
+
+def test_an_unknown_field_class_is_not_read_as_is(monkeypatch):
+    from django.db.models import JSONField
+
+    from post_office.dispatch import claim
+
+    assert claim._columns_read_as_is()  # the stock Email
+    monkeypatch.setattr(claim, "_READ_AS_IS", tuple(c for c in claim._READ_AS_IS if c is not JSONField))
+    assert not claim._columns_read_as_is()  # as with a custom CONTEXT_FIELD_CLASS

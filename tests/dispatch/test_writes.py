@@ -7,6 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from post_office.dispatch import writes
+from post_office.dispatch.deliver import DeliveryResult
+from post_office.dispatch.record import record
+from post_office.dispatch.retry import RetryPolicy
 from post_office.dispatch.writes import insert_logs, update_emails
 from post_office.models import STATUS, Email, Log
 
@@ -25,7 +29,8 @@ def _emails(n: int) -> list[int]:
 def test_logs_are_stored_with_every_value_at_any_batch_size(sqlite_variable_limit_999):
     ids = _emails(450)
     now = timezone.now()
-    rows = [(pk, STATUS.sent, "", "") if pk % 2 else (pk, STATUS.failed, "SMTPDataError", f"SMTP 550: no {pk} ☹")
+    rows = [(pk, STATUS.sent, "", "") if pk % 2
+            else (pk, STATUS.failed, "SMTPDataError", f"SMTP 550: no {pk} ☹ 📨 \"quoted\" \\ back\nslash")
             for pk in ids]
 
     with CaptureQueriesContext(connection) as queries:
@@ -69,3 +74,30 @@ def test_large_ids_next_to_small_ones(on_postgres):
 
     assert Email.objects.filter(status=STATUS.sent).count() == 5
     assert sorted(Log.objects.values_list("email_id", flat=True)) == ids
+
+
+def test_other_databases_get_the_orms_statements(monkeypatch):
+    """Outside PostgreSQL and SQLite the same rows are written through the ORM (run here with the
+    hand-built path switched off); Log.date's auto_now_add then dates them as they are written."""
+    monkeypatch.setattr(writes, "_HAND_BUILT", ())
+    ids = _emails(30)
+    before = timezone.now()
+
+    update_emails(ids[:10], status=STATUS.sent, lease_token="", last_updated=before)
+    insert_logs([(pk, STATUS.sent, "", "") for pk in ids[:10]], before)
+
+    assert sorted(Email.objects.filter(status=STATUS.sent, lease_token="").values_list("id", flat=True)) == ids[:10]
+    assert sorted(Log.objects.values_list("email_id", flat=True)) == ids[:10]
+    assert all(date >= before for date in Log.objects.values_list("date", flat=True))
+
+
+def test_a_failure_text_no_database_can_store_is_recorded_escaped():
+    """A NUL (PostgreSQL refuses it, SQLite's JSON functions stop at it) or a lone surrogate in a
+    server's reply must not make the results write fail: the outcome is recorded, escaped."""
+    [pk] = _emails(1)
+    email = Email.objects.get(pk=pk)
+
+    record([DeliveryResult(email, RuntimeError("bad\x00reply \udce9 é"))], 1, RetryPolicy(max_retries=0))
+
+    assert Email.objects.get(pk=pk).status == STATUS.failed
+    assert Log.objects.get(email_id=pk).message == "bad\\x00reply \\udce9 é"
