@@ -31,22 +31,32 @@ _HAND_BUILT = ("postgresql", "sqlite")
 
 def insert_logs(rows: list[tuple[int, int, str, str]], date: datetime) -> None:
     """Insert one Log per ``(email_id, status, exception_type, message)``, all dated ``date``
-    (through the ORM, on other databases, ``Log.date``'s ``auto_now_add`` dates them as written)."""
+    (through the ORM, on other databases, ``Log.date``'s ``auto_now_add`` dates them as written).
+
+    Rows of emails deleted meanwhile (an operator, ``cleanup_mail`` on an old backlog) are left
+    out: their foreign key would fail the whole results write, and every email in it would be
+    sent again once its lease ran out.
+    """
     if not rows:
         return
     if connection.vendor not in _HAND_BUILT:
+        existing = set(Email.objects.filter(pk__in=[row[0] for row in rows]).values_list("pk", flat=True))
         Log.objects.bulk_create([Log(email_id=email_id, status=status, exception_type=kind, message=message)
-                                 for email_id, status, kind, message in rows])
+                                 for email_id, status, kind, message in rows if email_id in existing])
         return
     meta, qn = Log._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in _LOG_FIELDS]
     date_value = fields[-1].get_db_prep_save(date, connection)
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
+    emails, email_pk = qn(Email._meta.db_table), qn(Email._meta.pk.column)
     if connection.vendor == "postgresql":
         cursor, placeholder = binary_cursor(connection)
+        arrays = array_parameters(connection, fields[:-1], placeholder)
         with cursor:
             cursor.execute(
-                f"{head}SELECT *, {placeholder} FROM UNNEST({array_parameters(connection, fields[:-1], placeholder)})",
+                f"{head}SELECT given.*, {placeholder} "
+                f"FROM UNNEST({arrays}) AS given({', '.join(qn(field.column) for field in fields[:-1])}) "
+                f"WHERE EXISTS(SELECT 1 FROM {emails} WHERE {emails}.{email_pk} = given.{qn(fields[0].column)})",
                 [date_value, *(list(column) for column in zip(*rows, strict=True))],
             )
         return
@@ -55,7 +65,8 @@ def insert_logs(rows: list[tuple[int, int, str, str]], date: datetime) -> None:
     columns = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(fields) - 1))
     with connection.cursor() as cursor:
         # ensure_ascii=False: text goes as is (a lone surrogate fails to bind, as through the ORM).
-        cursor.execute(f"{head}SELECT {columns}, %s FROM json_each(%s)",
+        cursor.execute(f"{head}SELECT {columns}, %s FROM json_each(%s) "
+                       f"WHERE EXISTS(SELECT 1 FROM {emails} WHERE {emails}.{email_pk} = json_extract(value, '$[0]'))",
                        [date_value, json.dumps(rows, ensure_ascii=False)])
 
 

@@ -101,3 +101,20 @@ def test_a_failure_text_no_database_can_store_is_recorded_escaped():
 
     assert Email.objects.get(pk=pk).status == STATUS.failed
     assert Log.objects.get(email_id=pk).message == "bad\\x00reply \\udce9 é"
+
+
+@pytest.mark.parametrize("hand_built", [True, False])
+def test_an_email_deleted_while_it_was_sent_does_not_fail_the_results_write(monkeypatch, hand_built):
+    """cleanup_mail on an old backlog, or an operator, may delete an email a dispatcher is sending:
+    the others' outcome is still recorded (else all of them would be sent again)."""
+    if not hand_built:
+        monkeypatch.setattr(writes, "_HAND_BUILT", ())
+    ids = _emails(5)
+    emails = list(Email.objects.filter(pk__in=ids))
+    Email.objects.filter(pk=ids[2]).delete()
+
+    tally = record([DeliveryResult(email) for email in emails], 2, RetryPolicy())
+
+    assert tally.sent == 5  # what was sent, deleted or not
+    assert sorted(Log.objects.values_list("email_id", flat=True)) == [pk for pk in ids if pk != ids[2]]
+    assert Email.objects.filter(status=STATUS.sent).count() == 4
