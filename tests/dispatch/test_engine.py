@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.mail.backends import locmem
 from django.db import connection, connections
 from django.db.backends.signals import connection_created
 from django.test.utils import CaptureQueriesContext
@@ -274,3 +275,38 @@ def test_slow_writes_start_early_and_keep_the_duplicate_window(settings, mailout
     assert max(unrecorded_peaks) <= flush_size + threads  # the documented window holds
     full = writes[1:-2]  # the first write learns the pace; the last ones drain the queue
     assert full and all(flush_size // 2 <= n < flush_size for n in full), writes
+
+
+class PacedBackend(locmem.EmailBackend):
+    """The locmem backend at a mail server's pace: 2 ms per message."""
+
+    def send_messages(self, messages):
+        time.sleep(0.002)
+        return super().send_messages(messages)
+
+
+def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailoutbox, queue_emails, monkeypatch):
+    """The early start follows the writes' pace both ways: slow writes start at half of
+    RESULTS_FLUSH_SIZE, and once writes are quick again they wait for (nearly) all of it."""
+    from post_office.dispatch import pipeline
+
+    flush_size = 40
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 2, "BATCH_SIZE": flush_size,
+                            "RESULTS_FLUSH_SIZE": flush_size,
+                            "BACKENDS": {"default": f"{__name__}.PacedBackend"}}
+    queue_emails(800)
+    real_record, writes = pipeline.record, []
+
+    def record_slowly_at_first(results, *args, **kwargs):
+        if len(writes) < 6:
+            time.sleep(0.08)  # a slow database: ~80 emails are sent meanwhile
+        writes.append(len(results))
+        return real_record(results, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "record", record_slowly_at_first)
+    assert send_queued_until_done() == (800, 0, 0)
+
+    slow, fast = writes[2:6], writes[8:-2]
+    assert slow and all(n == flush_size // 2 for n in slow), writes  # as early as allowed
+    # Back well above the floor (about 36 of 40 here: a quick write still sees a few sends).
+    assert fast and sum(fast) / len(fast) > (flush_size // 2 + flush_size) / 2, writes
