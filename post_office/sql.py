@@ -1,6 +1,7 @@
-"""Helpers for the few statements written by hand on hot paths (``send_many``'s insert, the
-dispatcher's results write): the ORM builds the same SQL at a cost per row or per value that
-those paths pay thousands of times a second.
+"""Helpers for the hot paths that skip the ORM's per-row work (``send_many``'s insert, the
+dispatcher's claim and results write): statements written by hand, instances built from their
+rows, text made storable. The ORM does the same at a cost per row or per value that those paths
+pay thousands of times a second.
 
 Each statement still goes through a Django cursor wrapper, so it is counted, logged, wrapped by
 ``execute_wrapper`` hooks and has its errors turned into ``django.db`` errors like any query.
