@@ -82,14 +82,14 @@ def claim_batch(token: str, batch_size: int, now: datetime | None = None) -> lis
     now = now or timezone.now()
     expires = now + timedelta(seconds=post_office_settings.lease_duration)
     candidates = Email.objects.claimable(now).order_by(*sending_order())
-    if _can_update_returning() and _columns_read_as_is():
+    if not _can_update_returning():
+        emails = _read_back(_stamp_then_reread(candidates, batch_size, token, now, expires), token)
+    elif _columns_read_as_is():
         emails = _sorted(_emails_from(_stamp_returning(candidates, batch_size, token, expires, whole_rows=True)))
         _attach_templates(emails)
-    elif _can_update_returning():
+    else:
         ids = [row[0] for row in _stamp_returning(candidates, batch_size, token, expires, whole_rows=False)]
         emails = _read_back(ids, token)
-    else:
-        emails = _read_back(_stamp_then_reread(candidates, batch_size, token, now, expires), token)
     prefetch_related_objects([e for e in emails if getattr(e, HAS_ATTACHMENTS)], "attachments")
     return emails
 

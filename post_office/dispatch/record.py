@@ -81,9 +81,10 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
         else:
             failed_ids.append(email.pk)
             email.status = STATUS.failed
+        description = describe(result.error)
         if log_level >= 1:
-            logs.append((email.pk, STATUS.failed, type(result.error).__name__, describe(result.error)))
-        logger.warning("Failed to send email %s: %s", email.pk, describe(result.error))
+            logs.append((email.pk, STATUS.failed, type(result.error).__name__, description))
+        logger.warning("Failed to send email %s: %s", email.pk, description)
 
     cleared = {"lease_token": "", "lease_expires_at": None, "last_updated": now}
     with transaction.atomic():

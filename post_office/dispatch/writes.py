@@ -46,28 +46,31 @@ def insert_logs(rows: list[tuple[int, int, str, str]], date: datetime) -> None:
         return
     meta, qn = Log._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in _LOG_FIELDS]
-    date_value = fields[-1].get_db_prep_save(date, connection)
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
-    emails, email_pk = qn(Email._meta.db_table), qn(Email._meta.pk.column)
+    given = fields[:-1]  # the row's own values; the date is one for all
     if connection.vendor == "postgresql":
         cursor, placeholder = binary_cursor(connection)
-        arrays = array_parameters(connection, fields[:-1], placeholder)
-        with cursor:
-            cursor.execute(
-                f"{head}SELECT given.*, {placeholder} "
-                f"FROM UNNEST({arrays}) AS given({', '.join(qn(field.column) for field in fields[:-1])}) "
-                f"WHERE EXISTS(SELECT 1 FROM {emails} WHERE {emails}.{email_pk} = given.{qn(fields[0].column)})",
-                [date_value, *(list(column) for column in zip(*rows, strict=True))],
-            )
-        return
-    # SQLite: the rows as one JSON parameter, so the statement is the same text for any number of
-    # rows (one entry in sqlite3's statement cache, no parameter limit to chunk around).
-    columns = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(fields) - 1))
-    with connection.cursor() as cursor:
+        names = ", ".join(qn(field.column) for field in given)
+        selected = "given.*"
+        source = f"UNNEST({array_parameters(connection, given, placeholder)}) AS given({names})"
+        email_id = f"given.{qn(given[0].column)}"
+        rows_parameters = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        # SQLite: the rows as one JSON parameter, so the statement is the same text for any number
+        # of rows (one entry in sqlite3's statement cache, no parameter limit to chunk around).
         # ensure_ascii=False: text goes as is (a lone surrogate fails to bind, as through the ORM).
-        cursor.execute(f"{head}SELECT {columns}, %s FROM json_each(%s) "
-                       f"WHERE EXISTS(SELECT 1 FROM {emails} WHERE {emails}.{email_pk} = json_extract(value, '$[0]'))",
-                       [date_value, json.dumps(rows, ensure_ascii=False)])
+        cursor, placeholder = connection.cursor(), "%s"
+        selected = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(given)))
+        source = "json_each(%s)"
+        email_id = "json_extract(value, '$[0]')"
+        rows_parameters = [json.dumps(rows, ensure_ascii=False)]
+    emails, email_pk = qn(Email._meta.db_table), qn(Email._meta.pk.column)
+    with cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "
+            f"SELECT {selected}, {placeholder} FROM {source} "
+            f"WHERE EXISTS(SELECT 1 FROM {emails} WHERE {emails}.{email_pk} = {email_id})",
+            [fields[-1].get_db_prep_save(date, connection), *rows_parameters],
+        )
 
 
 def update_emails(ids: list[int], **values: Any) -> None:
@@ -78,15 +81,15 @@ def update_emails(ids: list[int], **values: Any) -> None:
         Email.objects.filter(pk__in=ids).update(**values)
         return
     meta, qn = Email._meta, connection.ops.quote_name
-    fields = [meta.get_field(name) for name in values]
-    assignments = ", ".join(f"{qn(field.column)} = %s" for field in fields)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
-    head = f"UPDATE {qn(meta.db_table)} SET {{}} WHERE {qn(meta.pk.column)} "
     if connection.vendor == "postgresql":
         cursor, placeholder = binary_cursor(connection)
-        with cursor:
-            cursor.execute(head.format(assignments.replace("%s", placeholder)) + f"= ANY({placeholder})",
-                           [*params, list(ids)])
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(head.format(assignments) + "IN (SELECT value FROM json_each(%s))", [*params, json.dumps(ids)])
+        chosen, ids_parameter = f"= ANY({placeholder})", list(ids)
+    else:  # SQLite: the ids as one JSON parameter, as the logs above
+        cursor, placeholder = connection.cursor(), "%s"
+        chosen, ids_parameter = "IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+    fields = [meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{qn(field.column)} = {placeholder}" for field in fields)
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
+    with cursor:
+        cursor.execute(f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} {chosen}",
+                       [*params, ids_parameter])
