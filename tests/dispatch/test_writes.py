@@ -17,17 +17,14 @@ from post_office.models import STATUS, Email, Log
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _emails(n: int) -> list[int]:
-    Email.objects.bulk_create([
-        Email(from_email="f@example.com", to=[f"u{i}@example.com"],
-              status=STATUS.queued, lease_token="t", number_of_retries=1)
-        for i in range(n)
-    ])
-    return sorted(Email.objects.values_list("id", flat=True))
+@pytest.fixture
+def claimed_emails(queue_emails):
+    """``claimed_emails(n)``: the ids of n queued emails held by a claim, ascending."""
+    return lambda n: sorted(queue_emails(n, lease_token="t", number_of_retries=1))
 
 
-def test_logs_are_stored_with_every_value_at_any_batch_size(sqlite_variable_limit_999):
-    ids = _emails(450)
+def test_logs_are_stored_with_every_value_at_any_batch_size(sqlite_variable_limit_999, claimed_emails):
+    ids = claimed_emails(450)
     now = timezone.now()
     rows = [(pk, STATUS.sent, "", "") if pk % 2
             else (pk, STATUS.failed, "SMTPDataError", f"SMTP 550: no {pk} ☹ 📨 \"quoted\" \\ back\nslash")
@@ -44,8 +41,8 @@ def test_logs_are_stored_with_every_value_at_any_batch_size(sqlite_variable_limi
     assert stored == sorted((*row, now) for row in rows)
 
 
-def test_emails_are_updated_by_id_at_any_batch_size(sqlite_variable_limit_999):
-    ids = _emails(2500)
+def test_emails_are_updated_by_id_at_any_batch_size(sqlite_variable_limit_999, claimed_emails):
+    ids = claimed_emails(2500)
     chosen = ids[::2]
     now = timezone.now()
 
@@ -61,9 +58,9 @@ def test_emails_are_updated_by_id_at_any_batch_size(sqlite_variable_limit_999):
     assert [q["sql"][:6] for q in queries.captured_queries] == ["UPDATE"]
 
 
-def test_large_ids_next_to_small_ones(on_postgres):
+def test_large_ids_next_to_small_ones(on_postgres, claimed_emails):
     """psycopg picks an array's type from its values: small and near-2**31 ids in one batch."""
-    small = _emails(3)
+    small = claimed_emails(3)
     Email.objects.bulk_create([Email(id=2**31 - 2 - i, from_email="f@example.com", to=["x@example.com"],
                                      status=STATUS.queued) for i in range(2)])
     ids = sorted(Email.objects.values_list("id", flat=True))
@@ -76,11 +73,11 @@ def test_large_ids_next_to_small_ones(on_postgres):
     assert sorted(Log.objects.values_list("email_id", flat=True)) == ids
 
 
-def test_other_databases_get_the_orms_statements(monkeypatch):
+def test_other_databases_get_the_orms_statements(monkeypatch, claimed_emails):
     """Outside PostgreSQL and SQLite the same rows are written through the ORM (run here with the
     hand-built path switched off); Log.date's auto_now_add then dates them as they are written."""
     monkeypatch.setattr(writes, "_HAND_BUILT", ())
-    ids = _emails(30)
+    ids = claimed_emails(30)
     before = timezone.now()
 
     update_emails(ids[:10], status=STATUS.sent, lease_token="", last_updated=before)
@@ -91,10 +88,10 @@ def test_other_databases_get_the_orms_statements(monkeypatch):
     assert all(date >= before for date in Log.objects.values_list("date", flat=True))
 
 
-def test_a_failure_text_no_database_can_store_is_recorded_escaped():
+def test_a_failure_text_no_database_can_store_is_recorded_escaped(claimed_emails):
     """A NUL (PostgreSQL refuses it, SQLite's JSON functions stop at it) or a lone surrogate in a
     server's reply must not make the results write fail: the outcome is recorded, escaped."""
-    [pk] = _emails(1)
+    [pk] = claimed_emails(1)
     email = Email.objects.get(pk=pk)
 
     record([DeliveryResult(email, RuntimeError("bad\x00reply \udce9 é"))], 1, RetryPolicy(max_retries=0))
@@ -104,12 +101,12 @@ def test_a_failure_text_no_database_can_store_is_recorded_escaped():
 
 
 @pytest.mark.parametrize("hand_built", [True, False])
-def test_an_email_deleted_while_it_was_sent_does_not_fail_the_results_write(monkeypatch, hand_built):
+def test_an_email_deleted_while_it_was_sent_does_not_fail_the_results_write(monkeypatch, hand_built, claimed_emails):
     """cleanup_mail on an old backlog, or an operator, may delete an email a dispatcher is sending:
     the others' outcome is still recorded (else all of them would be sent again)."""
     if not hand_built:
         monkeypatch.setattr(writes, "_HAND_BUILT", ())
-    ids = _emails(5)
+    ids = claimed_emails(5)
     emails = list(Email.objects.filter(pk__in=ids))
     Email.objects.filter(pk=ids[2]).delete()
 
