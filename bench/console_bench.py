@@ -28,15 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BUDGET_MS = 300
-# Search is a substring match (Django's icontains: UPPER(col) LIKE UPPER('%term%')), which no
-# btree serves: without these a recipient search reads the whole table (1.6 s at a million rows,
-# see bench/results/console-no-trigram.json). Proposed as migration 0003 (PostgreSQL only);
-# --trigram-indexes creates exactly these here.
-TRIGRAM_INDEX_SQL = ["CREATE EXTENSION IF NOT EXISTS pg_trgm"] + [
-    f'CREATE INDEX IF NOT EXISTS post_office_email_{column}_trgm ON post_office_email '
-    f'USING gin (UPPER("{column}") gin_trgm_ops)'
-    for column in ("to", "cc", "bcc", "subject")
-]
 urlpatterns: list = []  # filled in once Django is set up (this module is the URLconf)
 
 
@@ -145,7 +136,7 @@ def load(emails: int, logs: int) -> float:
     return time.perf_counter() - started
 
 
-def scenarios(sample_id: int, failed_id: int) -> dict[str, str]:
+def scenarios(sample_id: int, failed_id: int, queued_id: int) -> dict[str, str]:
     from django.utils import timezone
 
     base = "/admin/post_office/email/"
@@ -162,6 +153,8 @@ def scenarios(sample_id: int, failed_id: int) -> dict[str, str]:
         "search: recipient address": f"{base}?q=user{sample_id}@example.com",
         "search: Message-ID": f"{base}?q=%3C{sample_id}@bench.example.com%3E",
         "search: subject words": f"{base}?q=Order+{sample_id}+confirmation",
+        "search: recipient of a queued email": f"{base}?q=user{queued_id}@example.com",
+        "search: a domain (many matches)": f"{base}?q=@example.com",
         "detail": f"{base}{sample_id}/change/",
         "detail (failed, with logs)": f"{base}{failed_id}/change/",
         "preview document": f"{base}{sample_id}/preview/",
@@ -214,7 +207,8 @@ def measure(runs: int) -> list[dict]:
     upper = Email.objects.order_by("-id").values_list("id", flat=True).first()
     sample_id = upper - upper // 3
     failed_id = Email.objects.filter(status=1, id__lte=sample_id).order_by("-id").values_list("id", flat=True).first()
-    return time_pages(scenarios(sample_id, failed_id), runs, BUDGET_MS)
+    queued_id = Email.objects.filter(status=2, id__lte=sample_id).order_by("-id").values_list("id", flat=True).first()
+    return time_pages(scenarios(sample_id, failed_id, queued_id), runs, BUDGET_MS)
 
 
 def main() -> None:
@@ -225,8 +219,6 @@ def main() -> None:
     parser.add_argument("--db-name", default="post_office_console_bench")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--reuse", action="store_true", help="measure an existing --keep database")
-    parser.add_argument("--trigram-indexes", action="store_true",
-                        help="create the proposed pg_trgm search indexes before measuring")
     parser.add_argument("--out", default="console.json", help="file name under bench/results/")
     args = parser.parse_args()
     logs = args.logs if args.logs is not None else 2 * args.emails
@@ -243,13 +235,6 @@ def main() -> None:
         print(f"loading {args.emails:,} emails and {logs:,} logs ...", flush=True)
         load_seconds = round(load(args.emails, logs), 1)
         print(f"loaded in {load_seconds} s", flush=True)
-    if args.trigram_indexes:
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            for sql in TRIGRAM_INDEX_SQL:
-                cursor.execute(sql)
-            cursor.execute("ANALYZE post_office_email")
-        print(f"trigram indexes ready in {time.perf_counter() - started:.1f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'post_office_email' ORDER BY 1")
         indexes = [row[0] for row in cursor.fetchall()]

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .bulk_insert import gc_paused, insert_emails
+from .bulk_insert import QueryDuringCopy, gc_paused, insert_emails
 from .conf import post_office_settings
 from .dispatch import engine
 from .dispatch.claim import new_lease_token, sending_order
@@ -131,8 +131,8 @@ def send_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
     """Queue many emails in a few statements (one COPY on PostgreSQL, multi-row INSERTs batched
     by the parameter limit elsewhere).
 
-    Every email is checked before anything is written; an error names the item
-    (``kwargs_list[3].recipients``). ``email_queued`` is sent once with every email.
+    All or nothing: an invalid item raises an error that names it (``kwargs_list[3].recipients``)
+    and no email is written. ``email_queued`` is sent once with every email.
     Attachments and ``priority='now'`` are refused, as in django-post_office.
     """
     with gc_paused():
@@ -143,33 +143,47 @@ def send_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
 
 
 def _insert_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
+    items = list(kwargs_list)
+    if not items:
+        return []
     call = Call()
-    rows = []
-    for index, kwargs in enumerate(kwargs_list):
-        if kwargs.get("attachments"):
-            raise InvalidEmailError(f"kwargs_list[{index}].attachments", "are not supported with send_many().")
-        get = kwargs.get
+    checked = (_checked_values(call, index, kwargs) for index, kwargs in enumerate(items))
+    if not any(kwargs.get("template") for kwargs in items):
+        # Checked while they stream into the database (see insert_emails), which inserts the rows
+        # meanwhile. A check that needs the database itself (a template tag of the subject that
+        # queries, say) cannot run then: that aborts the insert, and all are checked first.
         try:
-            checked = validate(
-                call, get("recipients"), get("sender"), get("template"), get("subject", ""),
-                get("message", ""), get("html_message", ""), get("cc"), get("bcc"), get("headers"),
-                get("priority"), get("backend", ""), get("render_on_delivery", False), get("language", ""),
-            )
-            if checked.priority == PRIORITY.now:
-                raise InvalidEmailError("priority", "'now' is not supported with send_many().")
-            values, inline_images = email_values(
-                call, checked.sender, checked.to, checked.cc, checked.bcc, get("subject", ""),
-                get("message", ""), get("html_message", ""), get("context"), get("scheduled_time"),
-                get("expires_at"), get("headers"), checked.template, checked.priority,
-                get("render_on_delivery", False), checked.backend,
-            )
-        except InvalidEmailError as exc:
-            raise InvalidEmailError(f"kwargs_list[{index}].{exc.field}", str(exc).split(": ", 1)[-1]) from exc
-        if inline_images:
-            raise InvalidEmailError(f"kwargs_list[{index}].template",
-                                    "inline images need mail.send() (send_many() stores no attachments).")
-        rows.append(values)
-    return insert_emails(rows) if rows else []
+            return insert_emails(checked, len(items))
+        except QueryDuringCopy:
+            checked = (_checked_values(call, index, kwargs) for index, kwargs in enumerate(items))
+    return insert_emails(list(checked), len(items))  # templates are looked up: check all first
+
+
+def _checked_values(call: Call, index: int, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The Email field values of ``kwargs_list[index]``, or InvalidEmailError naming the item."""
+    if kwargs.get("attachments"):
+        raise InvalidEmailError(f"kwargs_list[{index}].attachments", "are not supported with send_many().")
+    get = kwargs.get
+    try:
+        checked = validate(
+            call, get("recipients"), get("sender"), get("template"), get("subject", ""),
+            get("message", ""), get("html_message", ""), get("cc"), get("bcc"), get("headers"),
+            get("priority"), get("backend", ""), get("render_on_delivery", False), get("language", ""),
+        )
+        if checked.priority == PRIORITY.now:
+            raise InvalidEmailError("priority", "'now' is not supported with send_many().")
+        values, inline_images = email_values(
+            call, checked.sender, checked.to, checked.cc, checked.bcc, get("subject", ""),
+            get("message", ""), get("html_message", ""), get("context"), get("scheduled_time"),
+            get("expires_at"), get("headers"), checked.template, checked.priority,
+            get("render_on_delivery", False), checked.backend,
+        )
+    except InvalidEmailError as exc:
+        raise InvalidEmailError(f"kwargs_list[{index}].{exc.field}", str(exc).split(": ", 1)[-1]) from exc
+    if inline_images:
+        raise InvalidEmailError(f"kwargs_list[{index}].template",
+                                "inline images need mail.send() (send_many() stores no attachments).")
+    return values
 
 
 def get_queued() -> QuerySet:

@@ -32,9 +32,10 @@ def kwargs_list(count: int, **extra) -> list[dict]:
     ]
 
 
-def writes_emails(sql: str) -> bool:
-    """The statement that stores the rows: COPY on PostgreSQL, INSERT elsewhere."""
-    return sql.startswith(('INSERT INTO "post_office_email"', 'COPY "post_office_email"'))
+def writes_emails(sql: str | None) -> bool:
+    """The statement that stores the rows: COPY on PostgreSQL, INSERT elsewhere. (A query refused
+    while a COPY streams is logged without its SQL.)"""
+    return sql is not None and sql.startswith(('INSERT INTO "post_office_email"', 'COPY "post_office_email"'))
 
 
 def count_queries(func) -> int:
@@ -59,8 +60,9 @@ def test_readme_example_queues_both_emails():
 
 
 @pytest.mark.django_db
-def test_100_emails_are_queued_in_at_most_3_queries(django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+def test_100_emails_are_queued_in_at_most_4_queries(django_assert_max_num_queries):
+    # PostgreSQL inside the test's transaction: the keys, a savepoint, the COPY, its release.
+    with django_assert_max_num_queries(4):
         mail.send_many(kwargs_list(100))
     assert Email.objects.count() == 100
 
@@ -73,7 +75,7 @@ def test_queries_do_not_grow_with_the_number_of_emails():
     # One INSERT per database parameter-limit batch at most, never one per email.
     assert large < 3 * small
     if connection.vendor == "postgresql":
-        assert small == large == 2  # the ids from the sequence, then one COPY
+        assert small == large == 4  # the keys from the sequence, then one COPY in a savepoint
 
 
 @pytest.mark.django_db
@@ -501,3 +503,51 @@ def test_a_context_field_other_than_jsonfield_is_stored_through_bulk_create(tmp_
     assert [pk for pk, _ in outcome["returned"]] == [pk for pk, _, _ in outcome["stored"]]
     assert outcome["stored"][1][1] == "{'total': Decimal('0.25'), 'due': datetime.date(2030, 1, 2)}"
     assert outcome["stored"][3] == [outcome["returned"][3][0], "None", {"X-A": "1"}]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("in_callers_transaction", [False, True])
+def test_an_invalid_item_found_while_the_rows_stream_writes_nothing(on_postgres, in_callers_transaction):
+    """On PostgreSQL the items are checked while earlier ones already stream into the COPY: an
+    invalid item after several chunks aborts it, nothing is stored, and a caller's transaction
+    is still usable."""
+    items = kwargs_list(1500)
+    items[1234]["recipients"] = ["not an address"]
+    with CaptureQueriesContext(connection) as captured:
+        if in_callers_transaction:
+            with transaction.atomic():
+                with pytest.raises(InvalidEmailError, match=r"kwargs_list\[1234\]\.recipients"):
+                    mail.send_many(items)
+                kept = mail.send_many(kwargs_list(2))  # the same transaction goes on
+        else:
+            with pytest.raises(InvalidEmailError, match=r"kwargs_list\[1234\]\.recipients"):
+                mail.send_many(items)
+            kept = mail.send_many(kwargs_list(2))
+    assert [q["sql"].split(" ")[0] for q in captured if writes_emails(q["sql"])] == ["COPY", "COPY"]
+    assert sorted(Email.objects.values_list("pk", flat=True)) == [email.pk for email in kept]
+
+
+class CountsTemplates:
+    """A context value that queries the database when rendered, and hides a failure to (as
+    template code sometimes does)."""
+
+    @property
+    def count(self) -> str:
+        try:
+            return str(EmailTemplate.objects.count())
+        except Exception:  # noqa: BLE001 - on purpose: send_many must notice all the same
+            return "unknown"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_item_that_queries_while_it_is_rendered_is_inserted_all_the_same(on_postgres):
+    EmailTemplate.objects.create(name="one", content="x")
+    items = kwargs_list(700)
+    items[600].update(subject="{{ templates.count }} templates", context={"templates": CountsTemplates()})
+    with CaptureQueriesContext(connection) as captured:
+        emails = mail.send_many(items)
+    # The first COPY was aborted at item 600; the items were then all checked before a second one.
+    assert [q["sql"].split(" ")[0] for q in captured if writes_emails(q["sql"])] == ["COPY", "COPY"]
+    subjects = dict(Email.objects.values_list("pk", "subject"))
+    assert len(subjects) == 700 and subjects[emails[600].pk] == "1 templates"
+    assert subjects[emails[599].pk] == "Hi 599"

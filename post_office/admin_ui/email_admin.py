@@ -7,7 +7,7 @@ Emails are read-only here (``has_change_permission`` is False): they change thro
 from __future__ import annotations
 
 from django.contrib.admin import ShowFacets
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -71,7 +71,7 @@ class EmailAdmin(EmailActionsMixin, ModelAdmin):
         DeliveryStatusFilter,
     )
     list_filter_submit = True
-    search_fields = ("to",)  # the real lookups are in get_search_results
+    search_fields = ("to",)  # shows the search box; the lookups are EmailQuerySet.search
     search_help_text = _("An address (To, Cc, Bcc), words of the subject, or a Message-ID.")
     ordering = ("-id",)  # the primary key index: newest first without a sort
     list_per_page = 50
@@ -165,18 +165,7 @@ class EmailAdmin(EmailActionsMixin, ModelAdmin):
 
     # --- search: one indexed or cheap predicate per kind of term -------------------------------
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if term.startswith("<") and term.endswith(">"):
-            return queryset.filter(message_id=term), False  # uses post_office_email_msgid
-        if "@" in term:
-            # An address, or a Message-ID pasted without its angle brackets.
-            return queryset.filter(
-                Q(to__icontains=term) | Q(cc__icontains=term) | Q(bcc__icontains=term)
-                | Q(message_id=f"<{term}>")
-            ), False
-        return queryset.filter(Q(subject__icontains=term) | Q(to__icontains=term)), False
+        return queryset.search(search_term), False
 
     # --- detail page -------------------------------------------------------------------------
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):

@@ -75,6 +75,18 @@ def test_search_by_recipient_subject_and_message_id(make_email, viewer, settings
     assert listed_ids(viewer.get(url, {"q": "nobody@example.com"})) == set()
 
 
+@pytest.mark.parametrize("status", [STATUS.sent, STATUS.failed, STATUS.queued, STATUS.requeued, None])
+def test_search_finds_an_email_whatever_its_status(make_email, viewer, status):
+    # PostgreSQL's search indexes hold settled emails only: the search must reach the rest too.
+    wanted = make_email(recipients=["carol@example.com"], subject="Parcel on its way")
+    Email.objects.filter(pk=wanted.pk).update(status=status)
+    make_email(recipients=["dave@example.com"], subject="Other", status=STATUS.sent)
+    make_email(recipients=["erin@example.com"], subject="Other", status=STATUS.queued)
+    url = admin_url("changelist")
+    assert listed_ids(viewer.get(url, {"q": "CAROL@example"})) == {wanted.pk}
+    assert listed_ids(viewer.get(url, {"q": "parcel"})) == {wanted.pk}
+
+
 def test_filters_by_status_priority_backend_template_and_language(make_email, viewer, settings):
     settings.POST_OFFICE = {**settings.POST_OFFICE, "BACKENDS": {
         "default": "django.core.mail.backends.locmem.EmailBackend",
