@@ -93,8 +93,9 @@ def insert_emails(rows: Iterable[dict[str, Any]], count: int) -> list[Email]:
     returns the saved instances, pks set, in order.
 
     All rows or none are written. ``rows`` may be a generator that checks each item and raises
-    on an invalid one: on PostgreSQL it is consumed while the rows stream to the server (which
-    inserts them meanwhile), and an exception aborts the whole ``COPY``.
+    on an invalid one. On PostgreSQL with psycopg 3 it is consumed while the rows stream to the
+    server, which inserts them meanwhile: an exception aborts the whole ``COPY``, and the
+    generator must not query the database (that raises :class:`QueryDuringCopy`).
     """
     using = router.db_for_write(Email)
     connection = connections[using]
@@ -226,8 +227,8 @@ def _copy(connection, columns: list[_Column], ids: list[Any], rows: Iterable[dic
     attribute values and appends each row's template to ``templates``.
 
     The rows are read, prepared and sent in chunks, so the server inserts a chunk (most of the
-    time: the table's indexes) while the next one is checked and prepared here: 1.3x the rate of
-    preparing every row first. COPY also skips the per-row executor work of ``INSERT ... SELECT
+    time: the table's indexes) while the next one is checked and prepared here: 1.4x the rate of
+    checking and preparing every row first. COPY also skips the per-row executor work of ``INSERT ... SELECT
     FROM UNNEST`` (1.2x). An item that fails its check midway aborts the COPY, which writes
     nothing; the keys drawn leave a gap in the sequence, as a rolled back INSERT does. The COPY runs as a query
     through Django's cursor wrapper, so ``execute_wrapper`` hooks, query logging and counting see it.
@@ -251,15 +252,15 @@ def _copy(connection, columns: list[_Column], ids: list[Any], rows: Iterable[dic
 
     # A statement is atomic on its own; within the caller's transaction, a savepoint keeps that
     # transaction usable when the COPY is aborted.
-    savepoint = transaction.atomic(using=connection.alias) if connection.in_atomic_block else nullcontext()
+    savepoint = nullcontext() if connection.get_autocommit() else transaction.atomic(using=connection.alias)
     with savepoint, connection.cursor() as cursor, connection.execute_wrapper(_CopyRows(prepared_rows())):
         cursor.execute(f"COPY {quote(Email._meta.db_table)} ({names}) FROM STDIN")
     return attributes
 
 
 class QueryDuringCopy(RuntimeError):
-    """Raised when the rows given to a streaming ``COPY`` need the database themselves (a query
-    while they are read): the COPY is aborted, and the caller reads its rows before inserting."""
+    """The rows given to a streaming ``COPY`` made a query while they were read: the connection
+    was busy with the COPY, so it is aborted and nothing is written."""
 
 
 class _CopyRows:
@@ -272,17 +273,19 @@ class _CopyRows:
 
     def __call__(self, execute, sql, params, many, context) -> None:
         if self.copying:  # a query from the code producing the rows: the connection is mid-COPY
-            self.interrupted = True  # remembered in case that code swallows the exception
-            raise QueryDuringCopy(sql)
+            self.interrupted = True
+            raise QueryDuringCopy(f"a query while the rows of a COPY were read: {sql[:80]}")
         self.copying = True
         cursor = context["cursor"].cursor  # the psycopg cursor inside Django's CursorWrapper
         # As Django's own execute does: psycopg's errors become django.db's (IntegrityError, ...).
         with context["connection"].wrap_database_errors, cursor.copy(sql) as copy:
             write_row = copy.write_row
-            for row in self.rows:
-                write_row(row)
-            if self.interrupted:
-                raise QueryDuringCopy("a query was attempted while the rows were read")
+            try:
+                for row in self.rows:
+                    write_row(row)
+            finally:
+                if self.interrupted:  # also when that code swallowed the error or made another
+                    raise QueryDuringCopy("a query was made while the rows of a COPY were read")
 
 
 def _execute_in_chunks(connection, cursor, fields: list[Field], head: str, tail: str, rows: list[tuple]) -> list[Any]:

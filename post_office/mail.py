@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .bulk_insert import QueryDuringCopy, gc_paused, insert_emails
+from .bulk_insert import gc_paused, insert_emails
 from .conf import post_office_settings
 from .dispatch import engine
 from .dispatch.claim import new_lease_token, sending_order
@@ -148,15 +148,24 @@ def _insert_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
         return []
     call = Call()
     checked = (_checked_values(call, index, kwargs) for index, kwargs in enumerate(items))
-    if not any(kwargs.get("template") for kwargs in items):
-        # Checked while they stream into the database (see insert_emails), which inserts the rows
-        # meanwhile. A check that needs the database itself (a template tag of the subject that
-        # queries, say) cannot run then: that aborts the insert, and all are checked first.
-        try:
-            return insert_emails(checked, len(items))
-        except QueryDuringCopy:
-            checked = (_checked_values(call, index, kwargs) for index, kwargs in enumerate(items))
-    return insert_emails(list(checked), len(items))  # templates are looked up: check all first
+    if all(_checked_without_templates(kwargs) for kwargs in items):
+        # Checked while they stream into the database (see insert_emails), which inserts the
+        # rows meanwhile: nothing in the checks queries the database, as the stream requires.
+        return insert_emails(checked, len(items))
+    # A template is looked up, or rendered with the project's tags and context objects, which
+    # may query the database: all are checked before the rows are sent.
+    return insert_emails(list(checked), len(items))
+
+
+def _checked_without_templates(kwargs: dict[str, Any]) -> bool:
+    """Whether checking this item renders no template (``render_string`` returns a str without
+    ``{`` as it is) and looks none up."""
+    if kwargs.get("template"):
+        return False
+    if kwargs.get("render_on_delivery"):
+        return True
+    return all(type(text) is str and "{" not in text
+               for text in (kwargs.get("subject", ""), kwargs.get("message", ""), kwargs.get("html_message", "")))
 
 
 def _checked_values(call: Call, index: int, kwargs: dict[str, Any]) -> dict[str, Any]:

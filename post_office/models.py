@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -54,8 +54,6 @@ logger = logging.getLogger("post_office")
 QUEUED_STATUSES = (STATUS.queued, STATUS.requeued)
 # The condition of the console's trigram search indexes on PostgreSQL (migration 0010).
 SETTLED_STATUSES = (STATUS.sent, STATUS.failed)
-# Beyond this many unsettled emails matching a console search, they are not listed by id.
-UNSETTLED_MATCHES_LISTED = 1000
 
 
 def _context_field_class() -> type[models.Field]:
@@ -87,37 +85,6 @@ class EmailQuerySet(models.QuerySet):
 
     def scheduled(self, now: datetime | None = None) -> EmailQuerySet:
         return self.queued().filter(scheduled_time__gt=now or timezone.now())
-
-    def search(self, term: str) -> EmailQuerySet:
-        """The console's search. ``<id@host>`` is a Message-ID; a term with ``@`` is found in
-        To, Cc or Bcc (or as a Message-ID without its brackets); other text in the subject or To.
-        Case-insensitive substring matches."""
-        term = term.strip()
-        if not term:
-            return self
-        if term.startswith("<") and term.endswith(">"):
-            return self.filter(message_id=term)
-        if "@" in term:
-            found = self._matching(Q(to__icontains=term) | Q(cc__icontains=term) | Q(bcc__icontains=term))
-            return self.filter(found | Q(message_id=f"<{term}>"))
-        return self.filter(self._matching(Q(subject__icontains=term) | Q(to__icontains=term)))
-
-    def _matching(self, match: Q) -> Q:
-        """``match``, in a form PostgreSQL's partial trigram indexes (settled emails only, see
-        migration 0010) can serve."""
-        if connections[self.db].vendor != "postgresql":
-            return match
-        settled = Q(status__in=SETTLED_STATUSES) & match  # names the indexes' condition: they apply
-        unsettled = (Q(status__gt=STATUS.failed) | Q(status__isnull=True)) & match
-        # The unsettled emails (the queue) are matched first, on their own: within one query,
-        # reading them all costs enough in the planner's eyes that it scans the whole table
-        # instead of the indexes (0.5 s instead of 0.1 s with 50,000 queued among a million).
-        # Many unsettled matches mean a common term, for which that scan in id order is the
-        # quick plan: stop listing.
-        ids = list(self.filter(unsettled).values_list("pk", flat=True)[:UNSETTLED_MATCHES_LISTED + 1])
-        if len(ids) > UNSETTLED_MATCHES_LISTED:
-            return settled | unsettled
-        return settled | Q(pk__in=ids)
 
 
 class Email(models.Model):

@@ -4,9 +4,11 @@ settled emails only (migration 0010), so queuing and claiming emails writes none
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from post_office import mail
+from post_office import mail, search
 from post_office.models import SETTLED_STATUSES, STATUS, Email
+from post_office.search import search_emails
 
 pytestmark = pytest.mark.django_db
 
@@ -34,24 +36,51 @@ def plan_of(queryset) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_console_search_uses_the_trigram_indexes_and_finds_queued_emails(on_postgres):
+@pytest.fixture
+def history():
+    """20,000 emails, every tenth queued: enough that the planner prefers the trigram indexes."""
     Email.objects.bulk_create(
         Email(from_email="f@example.com", to=[f"user{i}@example.com"], subject=f"Order {i}",
               status=STATUS.sent if i % 10 else STATUS.queued)
-        for i in range(20000)  # enough that the planner prefers the trigram index to the status index
+        for i in range(20000)
     )
     with connection.cursor() as cursor:
         for column in COLUMNS:  # as autovacuum would: the planner prices a pending list high
             cursor.execute(f"SELECT gin_clean_pending_list('post_office_email_{column}_settled_trgm')")
         cursor.execute("ANALYZE post_office_email")
         cursor.execute("SET LOCAL enable_seqscan = off")
+
+
+def found(term: str) -> list[str]:
+    return sorted(to for [to] in search_emails(Email.objects.all(), term).values_list("to", flat=True))
+
+
+def test_the_settled_half_of_a_search_uses_the_trigram_indexes(on_postgres, history):
     by_address = plan_of(Email.objects.filter(status__in=SETTLED_STATUSES, to__icontains="user11999@"))
-    assert "post_office_email_to_settled_trgm" in by_address, by_address.splitlines()
-    by_subject = plan_of(Email.objects.search("Order 11999"))
+    assert "post_office_email_to_settled_trgm" in by_address, by_address
+    by_subject = plan_of(search_emails(Email.objects.all(), "Order 11999"))
     assert "post_office_email_subject_settled_trgm" in by_subject, by_subject
-    # user12990 is queued (i % 10 == 0): not in the trigram indexes, found all the same.
-    assert list(Email.objects.search("USER12990@").values_list("to", flat=True)) == [["user12990@example.com"]]
-    assert Email.objects.search("user11999@").get().status == STATUS.sent
+    assert found("user11999@") == ["user11999@example.com"]
+
+
+def test_a_queued_email_is_found_by_its_id_next_to_the_indexed_settled_ones(on_postgres, history):
+    # user12990 is queued (i % 10 == 0): not in the trigram indexes.
+    plan = plan_of(search_emails(Email.objects.all(), "user12990@"))
+    assert "post_office_email_to_settled_trgm" in plan and "post_office_email_pkey" in plan, plan
+    assert found("USER12990@") == ["user12990@example.com"]
+
+
+def test_many_unsettled_matches_are_searched_in_one_query(on_postgres, history, monkeypatch):
+    monkeypatch.setattr(search, "UNSETTLED_MATCHES_LISTED", 5)
+    with CaptureQueriesContext(connection) as captured:
+        matches = found("user1299")  # user1299, user12990 .. user12999: one queued among them
+    assert matches == sorted(["user1299@example.com", *(f"user1299{d}@example.com" for d in range(10))])
+    listing, searching = (query["sql"] for query in captured)
+    assert '"status" > 1' in listing and '"status" > 1' not in searching and '."id" IN (' in searching
+    monkeypatch.setattr(search, "UNSETTLED_MATCHES_LISTED", 0)
+    with CaptureQueriesContext(connection) as captured:
+        assert found("user1299") == matches  # one unsettled match is over the limit
+    assert '"status" > 1' in captured[-1]["sql"]  # the unsettled ones matched in the same query
 
 
 def test_only_settling_an_email_writes_trigram_entries(on_postgres):
@@ -63,6 +92,9 @@ def test_only_settling_an_email_writes_trigram_entries(on_postgres):
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")  # undone with the test's transaction
+        cursor.execute("SET LOCAL gin_pending_list_limit = '64MB'")  # no flush of the list midway
+        for column in COLUMNS:
+            cursor.execute(f"SELECT gin_clean_pending_list('post_office_email_{column}_settled_trgm')")
     before = pending_entries()
     mail.send_many([{"sender": "f@example.com", "recipients": [f"someone{i}@example.com"],
                      "subject": f"Long subject line {i}"} for i in range(500)])
@@ -82,6 +114,15 @@ def test_migration_0010_rebuilds_the_indexes_both_ways(on_postgres):
     try:
         call_command("migrate", "post_office", "0009", verbosity=0)
         assert trigram_indexes() == {f"post_office_email_{column}_trgm": False for column in COLUMNS}
+        with connection.cursor() as cursor:  # what an interrupted CREATE INDEX CONCURRENTLY leaves
+            cursor.execute("CREATE INDEX post_office_email_to_settled_trgm ON post_office_email (id)")
+            cursor.execute("UPDATE pg_index SET indisvalid = false "
+                           "WHERE indexrelid = 'post_office_email_to_settled_trgm'::regclass")
     finally:
         call_command("migrate", "post_office", verbosity=0)
     assert trigram_indexes() == settled
+    definition = email_indexes()["post_office_email_to_settled_trgm"]
+    assert "gin_trgm_ops" in definition, definition  # built again, not taken for done
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT bool_and(indisvalid) FROM pg_index WHERE indrelid = 'post_office_email'::regclass")
+        assert cursor.fetchone() == (True,)

@@ -21,6 +21,7 @@ from unfold.decorators import display
 from unfold.views import ChangeList
 
 from ..models import Email
+from ..search import search_emails
 from . import views
 from .actions import EmailActionsMixin
 from .badges import STATUS_BADGES, badge, delivery_badge
@@ -71,7 +72,7 @@ class EmailAdmin(EmailActionsMixin, ModelAdmin):
         DeliveryStatusFilter,
     )
     list_filter_submit = True
-    search_fields = ("to",)  # shows the search box; the lookups are EmailQuerySet.search
+    search_fields = ("to",)  # shows the search box; the lookups are search_emails
     search_help_text = _("An address (To, Cc, Bcc), words of the subject, or a Message-ID.")
     ordering = ("-id",)  # the primary key index: newest first without a sort
     list_per_page = 50
@@ -165,7 +166,7 @@ class EmailAdmin(EmailActionsMixin, ModelAdmin):
 
     # --- search: one indexed or cheap predicate per kind of term -------------------------------
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        return queryset.search(search_term), False
+        return search_emails(queryset, search_term), False
 
     # --- detail page -------------------------------------------------------------------------
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):

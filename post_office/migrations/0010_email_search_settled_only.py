@@ -8,7 +8,7 @@ GIN keys. Unrestricted, those were written three times per email: at its insert,
 they are written once, when the email settles; ``send_many`` and the claim write none.
 Measured on this project's benchmark: ``COPY`` of 10,000 emails 25 µs -> 15 µs per email.
 
-Queued emails are still found: ``EmailQuerySet.search`` matches them through the status index
+Queued emails are still found: ``post_office.search`` matches them through the status index
 (the queue is small next to the history). The new indexes are built CONCURRENTLY before the old
 ones are dropped, so an upgrade neither blocks sending nor leaves search without an index.
 """
@@ -24,10 +24,23 @@ def _trigram_installed(cursor) -> bool:
 
 
 def _create(cursor, name: str, column: str, condition: str) -> None:
+    """Build the index, valid. A concurrent build that failed or was interrupted (a timeout, a
+    Ctrl-C on a long upgrade) leaves an invalid index under its name, which IF NOT EXISTS would
+    take for done: it is dropped and built again."""
+    _drop_if_invalid(cursor, name)
     cursor.execute(
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} "
         f'ON post_office_email USING gin (UPPER("{column}") gin_trgm_ops){condition}'
     )
+    cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name])
+    if cursor.fetchone() != (True,):  # never drop the index it replaces for one that serves nothing
+        raise RuntimeError(f"index {name} could not be built; run migrate again")
+
+
+def _drop_if_invalid(cursor, name: str) -> None:
+    cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name])
+    if cursor.fetchone() == (False,):
+        cursor.execute(f"DROP INDEX CONCURRENTLY {name}")
 
 
 def settle_only(apps, schema_editor):
