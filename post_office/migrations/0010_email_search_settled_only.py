@@ -43,26 +43,24 @@ def _drop_if_invalid(cursor, name: str) -> None:
         cursor.execute(f"DROP INDEX CONCURRENTLY {name}")
 
 
-def settle_only(apps, schema_editor):
+def _replace(schema_editor, built: str, condition: str, dropped: str) -> None:
+    """Build ``post_office_email_<column><built>`` for each column, then drop ``...<dropped>``."""
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
         if not _trigram_installed(cursor):  # 0006 could not create it: search runs unindexed
             return
         for column in COLUMNS:
-            _create(cursor, f"post_office_email_{column}_settled_trgm", column, " WHERE status IN (0, 1)")
-            cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS post_office_email_{column}_trgm")
+            _create(cursor, f"post_office_email_{column}{built}", column, condition)
+            cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS post_office_email_{column}{dropped}")
+
+
+def settle_only(apps, schema_editor):
+    _replace(schema_editor, "_settled_trgm", " WHERE status IN (0, 1)", "_trgm")
 
 
 def every_email(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        if not _trigram_installed(cursor):
-            return
-        for column in COLUMNS:
-            _create(cursor, f"post_office_email_{column}_trgm", column, "")
-            cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS post_office_email_{column}_settled_trgm")
+    _replace(schema_editor, "_trgm", "", "_settled_trgm")
 
 
 class Migration(migrations.Migration):
