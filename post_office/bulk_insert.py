@@ -228,10 +228,11 @@ def _copy(connection, columns: list[_Column], ids: list[Any], rows: Iterable[dic
 
     The rows are read, prepared and sent in chunks, so the server inserts a chunk (most of the
     time: the table's indexes) while the next one is checked and prepared here: 1.4x the rate of
-    checking and preparing every row first. COPY also skips the per-row executor work of ``INSERT ... SELECT
-    FROM UNNEST`` (1.2x). An item that fails its check midway aborts the COPY, which writes
-    nothing; the keys drawn leave a gap in the sequence, as a rolled back INSERT does. The COPY runs as a query
-    through Django's cursor wrapper, so ``execute_wrapper`` hooks, query logging and counting see it.
+    checking and preparing every row first. COPY also skips the per-row executor work of
+    ``INSERT ... SELECT FROM UNNEST`` (1.2x). An item that fails its check midway aborts the COPY,
+    which writes nothing; the keys drawn leave a gap in the sequence, as a rolled back INSERT
+    does. The COPY runs as a query through Django's cursor wrapper, so ``execute_wrapper`` hooks,
+    query logging and counting see it.
     """
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in [Email._meta.pk.column, *(c.field.column for c in columns)])
