@@ -14,11 +14,11 @@ PYTEST_TIMEOUT ?= 300
 PYTEST_OPTS := -n $(PYTEST_WORKERS) --timeout=$(PYTEST_TIMEOUT)
 DEMO_ADDR := 127.0.0.1:8000
 
-.PHONY: help demo demo-data test test-sqlite test-postgres lint bench clean distclean
+.PHONY: help demo demo-data test test-sqlite test-postgres test-mariadb lint bench clean distclean
 
 help:
 	@echo "make demo       install, migrate demo/ on SQLite, load sample data, serve http://$(DEMO_ADDR)/admin/"
-	@echo "make test       install, run the suite on SQLite, then on PostgreSQL (127.0.0.1:5432)"
+	@echo "make test       install, run the suite on SQLite, then on PostgreSQL (127.0.0.1:5432) and MariaDB (:3306)"
 	@echo "make lint       ruff"
 	@echo "make bench      benchmarks (bench/)"
 	@echo "make clean      remove the demo database, mail, media and caches (distclean: also .venv)"
@@ -38,15 +38,20 @@ demo: demo-data
 	$(PY) manage.py runserver $(DEMO_ADDR)
 
 # pytest exits 5 when it collected no test: like any non-zero status, that fails make.
-# SQLite pass: everything except the PostgreSQL-only tests (browser tests run here, once).
-# PostgreSQL pass: every test again except the browser ones and the SQLite-only claim path.
-test: test-sqlite test-postgres
+# SQLite pass: everything except the PostgreSQL- and MariaDB-only tests (browser tests run here, once).
+# PostgreSQL pass: every test again except the browser ones, the SQLite-only claim path and MariaDB's.
+test: test-sqlite test-postgres test-mariadb
 
 test-sqlite: $(VENV)/.installed
-	$(PYTEST) $(PYTEST_OPTS) -m "not postgres" $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_OPTS) -m "not postgres and not mariadb" $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed
-	POST_OFFICE_TEST_DB=postgres $(PYTEST) $(PYTEST_OPTS) -m "not browser and not sqlite" $(PYTEST_ARGS)
+	POST_OFFICE_TEST_DB=postgres $(PYTEST) $(PYTEST_OPTS) -m "not browser and not sqlite and not mariadb" $(PYTEST_ARGS)
+
+# MariaDB pass (127.0.0.1:3306, root): the MySQL code paths (claim without RETURNING, the ORM's
+# results writes); the browser, SQLite-only and PostgreSQL-only tests are left out.
+test-mariadb: $(VENV)/.installed
+	POST_OFFICE_TEST_DB=mariadb $(PYTEST) $(PYTEST_OPTS) -m "not browser and not sqlite and not postgres" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -51,6 +51,15 @@ def on_postgres():
 
 
 @pytest.fixture
+def on_mariadb():
+    if connection.vendor != "mysql":
+        if IN_CI:
+            pytest.fail("This test needs MariaDB or MySQL (run with POST_OFFICE_TEST_DB=mariadb).")
+        pytest.skip("needs MariaDB (POST_OFFICE_TEST_DB=mariadb)")
+    return connection
+
+
+@pytest.fixture
 def sqlite_variable_limit_999():
     """SQLite built with the historical limit of 999 parameters per statement (Debian builds
     allow 250,000): a statement binding one parameter per value then holds a few hundred rows."""
@@ -66,11 +75,14 @@ def sqlite_variable_limit_999():
 
 
 def pytest_collection_modifyitems(config, items):
-    # `make test` leaves tests marked `postgres` out of its SQLite pass; a test asking for
-    # `on_postgres` is one, marker or not, so that pass never fails on it under CI.
+    # `make test` leaves tests marked `postgres` (`mariadb`) out of its other passes; a test
+    # asking for `on_postgres` (`on_mariadb`) is one, marker or not, so those never fail on it.
     for item in items:
-        if "on_postgres" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "on_postgres" in fixtures:
             item.add_marker(pytest.mark.postgres)
+        if "on_mariadb" in fixtures:
+            item.add_marker(pytest.mark.mariadb)
 
 
 @pytest.fixture(scope="session")

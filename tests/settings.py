@@ -1,4 +1,5 @@
-"""Settings for the test suite. ``POST_OFFICE_TEST_DB=postgres`` runs it on PostgreSQL."""
+"""Settings for the test suite. ``POST_OFFICE_TEST_DB=postgres`` runs it on PostgreSQL,
+``POST_OFFICE_TEST_DB=mariadb`` on MariaDB/MySQL."""
 
 from __future__ import annotations
 
@@ -49,6 +50,21 @@ if os.environ.get("POST_OFFICE_TEST_DB") == "postgres":
             "NAME": "test",
             # A unique database per run, so two runs on one server never collide.
             "TEST": {"NAME": f"test_post_office_{_RUN_ID}"},
+        }
+    }
+elif os.environ.get("POST_OFFICE_TEST_DB") == "mariadb":
+    import pymysql  # the pure-Python driver, standing in for mysqlclient (no C client headers needed)
+
+    pymysql.install_as_MySQLdb()
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "HOST": "127.0.0.1",
+            "PORT": "3306",
+            "USER": "root",
+            "NAME": "test",
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"NAME": f"test_post_office_{_RUN_ID}", "CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
         }
     }
 else:

@@ -86,9 +86,11 @@ def test_templates_and_attachments_cost_one_query_each_and_only_when_present(que
         return [q["sql"] for q in queries.captured_queries
                 if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
 
-    assert len(statements(plain)) == 1, statements(plain)
+    # MySQL has no UPDATE ... RETURNING: it selects, stamps and reads back (templates joined).
+    claim = 3 if connection.vendor == "mysql" else 1
+    assert len(statements(plain)) == claim, statements(plain)
     assert len(batch) == 20
-    assert len(statements(mixed)) == 3, statements(mixed)
+    assert len(statements(mixed)) == claim + (1 if connection.vendor == "mysql" else 2), statements(mixed)
 
 
 @pytest.mark.parametrize("order", [
@@ -166,7 +168,9 @@ def test_emails_that_only_name_their_template_cost_no_template_query(queue_email
         claimed = claim_batch(new_lease_token(), 100)
 
     assert len(claimed) == 10
-    assert not any("post_office_emailtemplate" in q["sql"] for q in queries.captured_queries)
+    # (MySQL's read back joins the template table into its one SELECT: no query of its own.)
+    table = f"FROM {connection.ops.quote_name('post_office_emailtemplate')}"
+    assert not any(table in q["sql"] for q in queries.captured_queries)
 
 
 def test_an_email_deleted_between_claim_and_database_ordering_is_left_out(settings, monkeypatch):
@@ -174,14 +178,15 @@ def test_an_email_deleted_between_claim_and_database_ordering_is_left_out(settin
 
     settings.POST_OFFICE = {**settings.POST_OFFICE, "SENDING_ORDER": ["subject"]}  # ordered by the database
     ids = _mixed_emails(10)
-    stamp = claim._stamp_returning
+    name = "_stamp_returning" if claim._can_update_returning() else "_stamp_then_reread"  # MySQL
+    stamp = getattr(claim, name)
 
     def stamp_then_delete_one(*args, **kwargs):
         rows = stamp(*args, **kwargs)
         Email.objects.filter(pk=ids[3]).delete()  # an operator deletes it meanwhile
         return rows
 
-    monkeypatch.setattr(claim, "_stamp_returning", stamp_then_delete_one)
+    monkeypatch.setattr(claim, name, stamp_then_delete_one)
     claimed = [e.pk for e in claim_batch(new_lease_token(), 100)]
 
     assert sorted(claimed) == sorted(set(ids) - {ids[3]})

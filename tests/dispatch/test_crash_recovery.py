@@ -25,7 +25,15 @@ def _holds_a_claim() -> bool:
 
 def test_sigkilled_dispatcher_loses_nothing_and_duplicates_stay_within_the_window(
         on_postgres, test_db_name, sink_process, queue_emails):
-    total = 6000
+    kill_one_mid_batch_then_recover(6000, test_db_name, sink_process, queue_emails)
+
+
+def test_on_mariadb_a_sigkilled_dispatcher_loses_nothing_and_duplicates_stay_within_the_window(
+        on_mariadb, test_db_name, sink_process, queue_emails):
+    kill_one_mid_batch_then_recover(3000, test_db_name, sink_process, queue_emails)
+
+
+def kill_one_mid_batch_then_recover(total: int, test_db_name, sink_process, queue_emails) -> None:
     queue_emails(total)
     sink = sink_process()
     victim = start_dispatcher(test_db_name, sink.port, SETTINGS)

@@ -141,7 +141,8 @@ def test_flood_of_10000_events_costs_the_same_queries_as_100_apart_from_insert_b
     assert response.json()["matched"] == 10_000
     # Only the Log INSERTs grow, and only by the database's own bulk_create batch size
     # (SQLite: 999 parameters / 5 columns = 199 rows per INSERT; PostgreSQL: one INSERT).
-    log_inserts = [q for q in flood.captured_queries if q["sql"].startswith('INSERT INTO "post_office_log"')]
+    insert = f"INSERT INTO {connection.ops.quote_name('post_office_log')} "
+    log_inserts = [q for q in flood.captured_queries if q["sql"].startswith(insert)]
     assert len(log_inserts) == _log_inserts(10_000)
     assert len(flood) - len(log_inserts) == fixed
     assert Email.objects.filter(pk__in=pks, recipient_delivery_status=S.DELIVERED).count() == 10_000
