@@ -162,8 +162,6 @@ def _checked_without_templates(kwargs: dict[str, Any]) -> bool:
     ``{`` as it is) and looks none up."""
     if kwargs.get("template"):
         return False
-    if kwargs.get("render_on_delivery"):
-        return True
     return all(type(text) is str and "{" not in text
                for text in (kwargs.get("subject", ""), kwargs.get("message", ""), kwargs.get("html_message", "")))
 

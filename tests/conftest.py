@@ -54,7 +54,7 @@ def on_postgres():
 def on_mariadb():
     if connection.vendor != "mysql":
         if IN_CI:
-            pytest.fail("This test needs MariaDB or MySQL (run with POST_OFFICE_TEST_DB=mariadb).")
+            pytest.fail("This test needs MariaDB (run with POST_OFFICE_TEST_DB=mariadb).")
         pytest.skip("needs MariaDB (POST_OFFICE_TEST_DB=mariadb)")
     return connection
 

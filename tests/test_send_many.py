@@ -255,6 +255,8 @@ def test_returned_emails_are_saved_instances_equal_to_their_rows(rich_setup):
         for field in Email._meta.concrete_fields:
             assert getattr(email, field.attname) == getattr(loaded, field.attname), field.name
         assert before <= email.created <= email.last_updated <= after
+        if connection.vendor != "mysql":  # there bulk_create: each field's pre_save takes its own now()
+            assert email.created == email.last_updated
         assert timezone.is_aware(email.created)
     lazy = emails[3]
     with CaptureQueriesContext(connection) as captured:
@@ -545,8 +547,10 @@ def test_a_list_that_renders_is_checked_before_its_rows_stream(on_postgres):
     items[600].update(subject="{{ templates.count }} templates", context={"templates": CountsTemplates()})
     with CaptureQueriesContext(connection) as captured:
         emails = mail.send_many(items)
-    statements = [q["sql"].split(" ")[0] for q in captured]
-    assert statements.index("COPY") > statements.index("SELECT", 1)  # the count ran before the COPY
+    statements = [q["sql"] for q in captured]
+    copy = next(i for i, sql in enumerate(statements) if sql.startswith("COPY"))
+    count = next(i for i, sql in enumerate(statements) if "COUNT(*)" in sql)
+    assert count < copy  # rendered (and counted) before the COPY began
     subjects = dict(Email.objects.values_list("pk", "subject"))
     assert len(subjects) == 700 and subjects[emails[600].pk] == "1 templates"
     assert subjects[emails[599].pk] == "Hi 599"

@@ -1,0 +1,99 @@
+"""Where a message's CPU goes in a 1 process x 1 thread dispatch: the SMTP sink, the dispatcher
+and the database server, per email.
+
+The one-connection share (``bench/one_connection.py``) says how far the dispatcher is from raw
+smtplib; this says why. It runs the dispatch in ``--rounds`` rounds and reads the CPU time of the
+sink's process and of every ``postgres`` process from ``/proc`` before and after each one (Linux
+only), next to the dispatcher's own (user + system, as ``make bench`` measures it):
+
+    .venv/bin/python bench/cpu_split.py --db postgres --n 4000
+    .venv/bin/python bench/cpu_split.py --db postgres --sql "DROP INDEX post_office_email_status_013a896c"
+
+On SQLite the database works inside the dispatcher, so its figure is the dispatcher's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Callable
+
+from compare import OURS_PY, WORK, Database, Sink, run, say
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(matches: Callable[[str, bytes], bool]) -> float:
+    """User + system CPU of the live processes whose (name, command line) ``matches``, and of
+    their reaped children: the dispatcher's PostgreSQL backend has exited by the second reading,
+    and its time is then the postmaster's."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/comm") as handle:
+                name = handle.read().strip()
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read()
+        except OSError:  # gone meanwhile
+            continue
+        if matches(name, command):
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / TICKS
+
+
+def is_postgres(name: str, command: bytes) -> bool:
+    return name == "postgres"
+
+
+def is_sink(name: str, command: bytes) -> bool:
+    return b"tests.support.smtp_sink" in command
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
+    parser.add_argument("--rounds", type=int, default=3, choices=range(1, 100), metavar="1..99")
+    parser.add_argument("--n", type=int, default=4000, help="emails per round")
+    parser.add_argument("--sql", help="a statement to run on the scratch PostgreSQL database after migrating")
+    args = parser.parse_args()
+    if args.sql and args.db != "postgres":
+        parser.error("--sql needs --db postgres")
+
+    db = Database(args.db, "ours")  # first: if PostgreSQL is down, no sink is left running
+    sink = Sink()
+    try:
+        if run("ours", db, sink, "migrate") is None:
+            return 1
+        if args.sql:
+            import psycopg
+
+            with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={db.name}", autocommit=True) as conn:
+                conn.execute(args.sql)
+        for number in range(1, args.rounds + 1):
+            if run("ours", db, sink, "queue", "--n", str(args.n)) is None:
+                return 1
+            server, sink_cpu = cpu_seconds(is_postgres), cpu_seconds(is_sink)
+            dispatched = run("ours", db, sink, "dispatch", "--processes", "1", "--lockfile",
+                             str(WORK / "lock"), BENCH_THREADS="1")
+            if dispatched is None:
+                return 1
+            server, sink_cpu = cpu_seconds(is_postgres) - server, cpu_seconds(is_sink) - sink_cpu
+            per_email = 1e6 / args.n
+            database = f", database server {server * per_email:.0f} µs" if args.db == "postgres" else ""
+            dispatcher, rate = 1000 * dispatched["cpu_ms_per_email"], dispatched["rate"]
+            say(f"round {number}: {rate:.0f} emails/s; CPU per email: sink {sink_cpu * per_email:.0f} µs, "
+                f"dispatcher {dispatcher:.0f} µs{database}; wall {1e6 / rate:.0f} µs")
+    finally:
+        sink.stop()
+        db.drop()
+        shutil.rmtree(WORK, ignore_errors=True)
+    say(f"({OURS_PY})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
