@@ -99,3 +99,44 @@ def _wait_until(condition, timeout: float = 10) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+class Rollback(Exception):
+    pass
+
+
+def test_a_transaction_enqueues_one_delivery_task_however_many_emails_it_queues(celery_queue, settings):
+    import redis
+    from django.db import transaction
+
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "CELERY_ENABLED": True}
+    broker = redis.Redis.from_url(REDIS_URL)
+
+    def tasks() -> int:  # the delivery tasks waiting in this test's queue (no worker takes them)
+        return broker.llen(celery_queue)
+
+    def send(n: int = 0) -> None:
+        mail.send(f"user{n}@example.com", "shop@example.com", subject="Hi", message="Hello")
+
+    with transaction.atomic():
+        for n in range(5):
+            send(n)
+        mail.send_many([{"recipients": ["a@example.com"], "sender": "shop@example.com", "subject": "Hi"}] * 3)
+        assert tasks() == 0  # nothing before the commit
+    assert tasks() == 1
+
+    with transaction.atomic():
+        with pytest.raises(Rollback), transaction.atomic():  # a savepoint rolled back with its callback
+            send()
+            raise Rollback
+        send()  # so this one enqueues again
+    assert tasks() == 2
+
+    with pytest.raises(Rollback), transaction.atomic():
+        send()
+        raise Rollback
+    assert tasks() == 2  # rolled back: nothing to deliver, no task
+
+    send(1)
+    send(2)  # no transaction: each commits, and enqueues, on its own
+    assert tasks() == 4
