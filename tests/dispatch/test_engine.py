@@ -194,6 +194,9 @@ def test_a_database_connection_dropped_between_batches_is_replaced(settings, smt
 
 
 def test_each_thread_reuses_one_connection_for_its_whole_batch(settings, smtp_backend, queue_emails):
+    # 10 ms per message: no thread can send the whole batch before the others have started (on a
+    # loaded machine one did, and only one connection was opened).
+    smtp_backend.handler.delay = 0.01
     settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 3, "BATCH_SIZE": 60}
     queue_emails(60)
 
