@@ -39,12 +39,16 @@ def test_expired_lease_returns_the_email_to_the_queue(settings, queue_emails):
 def test_concurrent_claims_never_hand_one_email_to_two_tokens(queue_emails):
     ids = queue_emails(400)
     claimed: dict[str, list[int]] = {}
-    start = threading.Barrier(2)
+    start, first_claims_made = threading.Barrier(2, timeout=60), threading.Barrier(2, timeout=60)
 
     def claimer(name: str) -> None:
         mine = claimed.setdefault(name, [])
         start.wait()
         try:
+            mine.extend(email.pk for email in claim_batch(new_lease_token(), 25))
+            # Both have claimed once (at the same moment) before either goes on: on a loaded
+            # machine one thread could otherwise take the whole queue before the other ran.
+            first_claims_made.wait()
             while batch := claim_batch(new_lease_token(), 25):
                 mine.extend(email.pk for email in batch)
         finally:
