@@ -9,6 +9,7 @@ in its own process, on SQLite and PostgreSQL scratch databases (dropped afterwar
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from report import evaluate, write_summary
@@ -123,6 +126,41 @@ def run(package: str, db: Database, sink: Sink, *args: str, backend: str = "smtp
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
+
+
+# --- the one-target scripts (one_connection.py, cpu_split.py) -------------------------------------------
+def one_target_arguments(description: str, db: str, rounds: int) -> argparse.Namespace:
+    """``--db``, ``--rounds``, ``--n`` and ``--sql``, checked."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default=db)
+    parser.add_argument("--rounds", type=int, default=rounds, choices=range(1, 100), metavar="1..99")
+    parser.add_argument("--n", type=int, default=4000, help="emails per round")
+    parser.add_argument("--sql", help="a statement to run on the scratch PostgreSQL database after migrating")
+    args = parser.parse_args()
+    if args.sql and args.db != "postgres":
+        parser.error("--sql needs --db postgres")
+    return args
+
+
+@contextmanager
+def scratch_for_ours(vendor: str, sql: str | None) -> Iterator[tuple[Database, Sink]]:
+    """A migrated scratch database for this package alone (``sql`` run on it, PostgreSQL only)
+    and a sink; both gone afterwards. Exits with 1 when the migration fails."""
+    db = Database(vendor, "ours")  # first: if PostgreSQL is down, no sink is left running
+    sink = Sink()
+    try:
+        if run("ours", db, sink, "migrate") is None:
+            raise SystemExit(1)
+        if sql:
+            import psycopg
+
+            with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={db.name}", autocommit=True) as conn:
+                conn.execute(sql)
+        yield db, sink
+    finally:
+        sink.stop()
+        db.drop()
+        shutil.rmtree(WORK, ignore_errors=True)
 
 def both(label: str, dbs: dict, sink: Sink, *args: str, **kw) -> dict:
     out = {package: run(package, dbs[package], sink, *args, **kw) for package in PACKAGES}

@@ -14,13 +14,11 @@ On SQLite the database works inside the dispatcher, so its figure is the dispatc
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import sys
 from collections.abc import Callable
 
-from compare import OURS_PY, WORK, Database, Sink, run, say
+from compare import OURS_PY, WORK, one_target_arguments, run, say, scratch_for_ours
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -54,25 +52,8 @@ def is_sink(name: str, command: bytes) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="postgres")
-    parser.add_argument("--rounds", type=int, default=3, choices=range(1, 100), metavar="1..99")
-    parser.add_argument("--n", type=int, default=4000, help="emails per round")
-    parser.add_argument("--sql", help="a statement to run on the scratch PostgreSQL database after migrating")
-    args = parser.parse_args()
-    if args.sql and args.db != "postgres":
-        parser.error("--sql needs --db postgres")
-
-    db = Database(args.db, "ours")  # first: if PostgreSQL is down, no sink is left running
-    sink = Sink()
-    try:
-        if run("ours", db, sink, "migrate") is None:
-            return 1
-        if args.sql:
-            import psycopg
-
-            with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={db.name}", autocommit=True) as conn:
-                conn.execute(args.sql)
+    args = one_target_arguments(__doc__.splitlines()[0], db="postgres", rounds=3)
+    with scratch_for_ours(args.db, args.sql) as (db, sink):
         for number in range(1, args.rounds + 1):
             if run("ours", db, sink, "queue", "--n", str(args.n)) is None:
                 return 1
@@ -87,10 +68,6 @@ def main() -> int:
             dispatcher, rate = 1000 * dispatched["cpu_ms_per_email"], dispatched["rate"]
             say(f"round {number}: {rate:.0f} emails/s; CPU per email: sink {sink_cpu * per_email:.0f} µs, "
                 f"dispatcher {dispatcher:.0f} µs{database}; wall {1e6 / rate:.0f} µs")
-    finally:
-        sink.stop()
-        db.drop()
-        shutil.rmtree(WORK, ignore_errors=True)
     say(f"({OURS_PY})")
     return 0
 

@@ -14,35 +14,16 @@ try a schema change (an index, a fillfactor) before writing its migration.
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import statistics
 import sys
 
-from compare import OURS_PY, WORK, Database, Sink, run, say
+from compare import OURS_PY, WORK, one_target_arguments, run, say, scratch_for_ours
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--rounds", type=int, default=5, choices=range(1, 100), metavar="1..99")
-    parser.add_argument("--n", type=int, default=4000, help="emails per run")
-    parser.add_argument("--sql", help="a statement to run on the scratch PostgreSQL database after migrating")
-    args = parser.parse_args()
-    if args.sql and args.db != "postgres":
-        parser.error("--sql needs --db postgres")
-
-    db = Database(args.db, "ours")  # first: if PostgreSQL is down, no sink is left running
-    sink = Sink()
+    args = one_target_arguments(__doc__.splitlines()[0], db="sqlite", rounds=5)
     shares = []
-    try:
-        if run("ours", db, sink, "migrate") is None:
-            return 1
-        if args.sql:
-            import psycopg
-
-            with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={db.name}", autocommit=True) as conn:
-                conn.execute(args.sql)
+    with scratch_for_ours(args.db, args.sql) as (db, sink):
         for number in range(1, args.rounds + 1):
             sink.new_messages()  # only this round's messages are counted
             raw = run("ours", db, sink, "raw_smtp", "--n", str(args.n))
@@ -58,10 +39,6 @@ def main() -> int:
             shares.append(dispatched["rate"] / raw["rate"])
             say(f"round {number}: raw {raw['rate']:.0f}/s, dispatch {dispatched['rate']:.0f}/s, "
                 f"share {shares[-1]:.1%}")
-    finally:
-        sink.stop()
-        db.drop()
-        shutil.rmtree(WORK, ignore_errors=True)
     say(f"median share over {len(shares)} rounds: {statistics.median(shares):.1%} ({OURS_PY})")
     return 0
 

@@ -41,22 +41,23 @@ def smtp_backend(settings, smtp_sink):
     return smtp_sink
 
 
+def _on(vendor: str, name: str, setting: str):
+    """The connection, when the test database is ``vendor``'s; else fail under CI, skip elsewhere."""
+    if connection.vendor != vendor:
+        if IN_CI:
+            pytest.fail(f"This test needs {name} (run with POST_OFFICE_TEST_DB={setting}).")
+        pytest.skip(f"needs {name} (POST_OFFICE_TEST_DB={setting})")
+    return connection
+
+
 @pytest.fixture
 def on_postgres():
-    if connection.vendor != "postgresql":
-        if IN_CI:
-            pytest.fail("This test needs PostgreSQL (run with POST_OFFICE_TEST_DB=postgres).")
-        pytest.skip("needs PostgreSQL (POST_OFFICE_TEST_DB=postgres)")
-    return connection
+    return _on("postgresql", "PostgreSQL", "postgres")
 
 
 @pytest.fixture
 def on_mariadb():
-    if connection.vendor != "mysql":
-        if IN_CI:
-            pytest.fail("This test needs MariaDB (run with POST_OFFICE_TEST_DB=mariadb).")
-        pytest.skip("needs MariaDB (POST_OFFICE_TEST_DB=mariadb)")
-    return connection
+    return _on("mysql", "MariaDB", "mariadb")
 
 
 @pytest.fixture

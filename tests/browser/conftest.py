@@ -26,6 +26,15 @@ def operator(transactional_db) -> User:
     return user
 
 
+def log_in(page, base_url: str, username: str) -> None:
+    """Through the admin's login form, landing on the admin index."""
+    page.goto(f"{base_url}/admin/login/?next=/admin/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_url(f"{base_url}/admin/")
+
+
 @dataclass
 class Console:
     """A logged-in browser context on the live server, recording what leaves the page."""
@@ -50,10 +59,6 @@ def console(browser, live_server, operator) -> Iterator[Console]:
     page = context.new_page()
     console = Console(page=page, base_url=live_server.url)
     context.on("request", lambda request: console.requests.append(request.url))
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", operator.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    log_in(page, live_server.url, operator.username)
     yield console
     context.close()

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from post_office import mail
 from post_office.models import STATUS, Email, EmailTemplate, Log
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -62,11 +62,7 @@ def dark_page(browser, live_server, transactional_db):
     admin = User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
     context = browser.new_context(color_scheme="dark", viewport={"width": 1360, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("input[name=username]", admin.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    log_in(page, live_server.url, admin.username)
     yield page
     context.close()
 
