@@ -106,14 +106,10 @@ def insert_emails(rows: Iterable[dict[str, Any]], count: int) -> list[Email]:
         return emails
     now = timezone.now()
     ids = _sequence_values(connection, count) if connection.vendor == "postgresql" and psycopg3() else None
-    templates: list[Any] = []  # the instances given, cached on the emails as Email(template=...) would
     if ids is not None:
-        attributes = _copy(connection, columns, ids, rows, now, templates)
+        templates, attributes = _copy(connection, columns, ids, rows, now)
     else:
-        rows = list(rows)
-        templates = [row.get("template") for row in rows]
-        attributes = [_attribute_values(column.field, rows, now) for column in columns]
-        prepared = [_prepare(column, values) for column, values in zip(columns, attributes, strict=True)]
+        templates, attributes, prepared = _column_values(columns, list(rows), now)
         kept = [
             index for index, (column, values) in enumerate(zip(columns, prepared, strict=True))
             if not _droppable(column.field) or any(value is not None for value in values)
@@ -124,8 +120,16 @@ def insert_emails(rows: Iterable[dict[str, Any]], count: int) -> list[Email]:
     cache_template = Email._meta.get_field("template").set_cached_value
     for email, template in zip(emails, templates, strict=True):
         if template is not None:
-            cache_template(email, template)
+            cache_template(email, template)  # the instance given, as Email(template=...) would
     return emails
+
+
+def _column_values(columns: list[_Column], rows: list[dict[str, Any]], now) -> tuple[list, list[list], list[list]]:
+    """Each row's template (the instance given), and each column's attribute values and
+    database values."""
+    attributes = [_attribute_values(column.field, rows, now) for column in columns]
+    prepared = [_prepare(column, values) for column, values in zip(columns, attributes, strict=True)]
+    return [row.get("template") for row in rows], attributes, prepared
 
 
 def _columns(connection) -> list[_Column] | None:
@@ -221,10 +225,10 @@ def _sequence_values(connection, count: int) -> list[Any] | None:
     return None if ids and ids[0] is None else ids  # nextval(NULL) is NULL
 
 
-def _copy(connection, columns: list[_Column], ids: list[Any], rows: Iterable[dict[str, Any]], now,
-          templates: list[Any]) -> list[list[Any]]:
-    """``COPY ... FROM STDIN`` (psycopg 3) of the rows with the given keys; returns each column's
-    attribute values and appends each row's template to ``templates``.
+def _copy(connection, columns: list[_Column], ids: list[Any], rows: Iterable[dict[str, Any]],
+          now) -> tuple[list, list[list]]:
+    """``COPY ... FROM STDIN`` (psycopg 3) of the rows with the given keys; returns each row's
+    template and each column's attribute values, as ``_column_values``.
 
     The rows are read, prepared and sent in chunks, so the server inserts a chunk (most of the
     time: the table's indexes) while the next one is checked and prepared here: 1.4x the rate of
@@ -236,16 +240,16 @@ def _copy(connection, columns: list[_Column], ids: list[Any], rows: Iterable[dic
     """
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in [Email._meta.pk.column, *(c.field.column for c in columns)])
+    templates: list[Any] = []
     attributes: list[list[Any]] = [[] for _ in columns]
 
     def prepared_rows() -> Iterator[tuple]:
         rows_iter, start = iter(rows), 0
         while chunk := list(islice(rows_iter, _ROWS_PER_COPY_CHUNK)):
-            templates.extend(row.get("template") for row in chunk)
-            values = [_attribute_values(column.field, chunk, now) for column in columns]
-            for kept, column_values in zip(attributes, values, strict=True):
+            chunk_templates, chunk_attributes, prepared = _column_values(columns, chunk, now)
+            templates.extend(chunk_templates)
+            for kept, column_values in zip(attributes, chunk_attributes, strict=True):
                 kept.extend(column_values)
-            prepared = [_prepare(column, column_values) for column, column_values in zip(columns, values, strict=True)]
             yield from zip(ids[start:start + len(chunk)], *prepared, strict=True)
             start += len(chunk)
         if start != len(ids):
@@ -256,7 +260,7 @@ def _copy(connection, columns: list[_Column], ids: list[Any], rows: Iterable[dic
     savepoint = nullcontext() if connection.get_autocommit() else transaction.atomic(using=connection.alias)
     with savepoint, connection.cursor() as cursor, connection.execute_wrapper(_CopyRows(prepared_rows())):
         cursor.execute(f"COPY {quote(Email._meta.db_table)} ({names}) FROM STDIN")
-    return attributes
+    return templates, attributes
 
 
 class QueryDuringCopy(RuntimeError):

@@ -23,6 +23,7 @@ from .dispatch.claim import new_lease_token, sending_order
 from .enqueue import Call, email_values, validate
 from .errors import InvalidEmailError
 from .models import PRIORITY, Email, EmailTemplate
+from .rendering.templates import renders_as_written
 from .signals import email_queued
 from .utils import AttachmentFile, create_attachments, delete_attachment_files, read_attachments
 
@@ -158,12 +159,10 @@ def _insert_many(kwargs_list: Iterable[dict[str, Any]]) -> list[Email]:
 
 
 def _checked_without_templates(kwargs: dict[str, Any]) -> bool:
-    """Whether checking this item renders no template (``render_string`` returns a str without
-    ``{`` as it is) and looks none up."""
+    """Whether checking this item renders no template and looks none up."""
     if kwargs.get("template"):
         return False
-    return all(type(text) is str and "{" not in text
-               for text in (kwargs.get("subject", ""), kwargs.get("message", ""), kwargs.get("html_message", "")))
+    return all(renders_as_written(kwargs.get(name, "")) for name in ("subject", "message", "html_message"))
 
 
 def _checked_values(call: Call, index: int, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from django.utils import timezone
 from ..conf import post_office_settings
 from ..fields import CommaSeparatedEmailField
 from ..models import Attachment, Email, EmailTemplate
+from ..rendering.message import renders_on_delivery
 from ..sql import loaded_instances
 
 # Set on every claimed Email: whether it has attachments, so a batch without any skips the prefetch.
@@ -198,14 +199,14 @@ def _sorted(emails: list[Email]) -> list[Email]:
 
 
 def _attach_templates(emails: list[Email]) -> None:
-    """Load the templates the claimed emails render on delivery (a template and a context; see
-    ``rendering.message.rendered_parts``), in one query, none if no email renders one."""
-    ids = {e.template_id for e in emails if e.template_id and e.context is not None}
-    if not ids:
+    """Load the templates the claimed emails render on delivery, in one query, none if no email
+    renders one."""
+    rendering = [email for email in emails if renders_on_delivery(email)]
+    if not rendering:
         return
-    templates = EmailTemplate.objects.in_bulk(ids)
-    for email in emails:
-        if email.context is not None and email.template_id in templates:
+    templates = EmailTemplate.objects.in_bulk({email.template_id for email in rendering})
+    for email in rendering:
+        if email.template_id in templates:
             Email.template.field.set_cached_value(email, templates[email.template_id])
 
 

@@ -31,9 +31,15 @@ def split_reply_to(headers: dict[str, Any] | None) -> tuple[dict[str, Any], list
     return remaining, reply_to
 
 
+def renders_on_delivery(email: Email) -> bool:
+    """Whether ``email`` is rendered from its template when it is sent (render_on_delivery stored
+    a context); otherwise its stored subject and bodies are sent, and the template is not read."""
+    return bool(email.template_id) and email.context is not None
+
+
 def rendered_parts(email: Email) -> RenderedEmail:
     """Subject, text and HTML of ``email``: stored, or rendered now for render_on_delivery."""
-    if email.template_id and email.context is not None:
+    if renders_on_delivery(email):
         return render_email_template(email.template, email.context)
     return RenderedEmail(subject=email.subject, text=email.message, html=email.html_message)
 

@@ -120,6 +120,12 @@ def render_email_template(template: EmailTemplate, context: dict[str, Any] | Non
     return RenderedEmail(subject=subject, text=text, html=html, inline_images=inline_images)
 
 
+def renders_as_written(source: Any) -> bool:
+    """Whether ``render_string`` returns ``source`` as it is, compiling nothing and running no
+    tag or filter: every tag, variable and comment starts with "{"."""
+    return type(source) is str and "{" not in source
+
+
 def render_string(source: str, context: dict[str, Any] | None, autoescape: bool = False,
                   compiled: dict[str, Template] | None = None) -> str:
     """Render a one-off template string (``mail.send(message='Hi {{ name }}', context=...)``).
@@ -127,11 +133,8 @@ def render_string(source: str, context: dict[str, Any] | None, autoescape: bool 
     ``autoescape`` is for HTML; subjects and plain text are rendered as written. ``compiled``
     (optional) keeps compiled sources for the next call, e.g. across one ``send_many()``.
     """
-    if not source:
-        return source
-    # Every tag, variable and comment starts with "{": without one the template is one text
-    # node that renders as written (compiling it was ~18% of send_many's time).
-    if type(source) is str and "{" not in source:
+    # Compiling a template without a tag was ~18% of send_many's time.
+    if not source or renders_as_written(source):
         return source
     template = compiled.get(source) if compiled is not None else None
     if template is None:
