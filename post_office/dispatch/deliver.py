@@ -17,7 +17,7 @@ from ..models import Email
 from ..rendering.message import build_message
 from ..suppression import refused as refused_recipients
 from .claim import HAS_ATTACHMENTS
-from .smtp import is_stock_smtp, send_smtp, with_random_boundaries
+from .smtp import Envelope, envelope, is_stock_smtp, send_smtp, with_random_boundaries
 
 logger = logging.getLogger("post_office")
 
@@ -75,6 +75,10 @@ class Connections:
         self._open_failures.clear()
         self._last_error.clear()
 
+    def peek(self, alias: str):
+        """The open connection for ``alias``, or None; opens nothing."""
+        return self._open.get(alias)
+
     def unreachable(self, alias: str) -> BaseException | None:
         """The error that makes ``alias`` look down for this batch, or None."""
         if self._open_failures.get(alias, 0) >= OPEN_FAILURES_BEFORE_GIVING_UP:
@@ -104,23 +108,48 @@ def _close_quietly(connection) -> None:
         logger.debug("Closing a backend connection failed: %s", exc)
 
 
-def send_one(email: Email, connections: Connections) -> DeliveryResult:
-    """Build and send ``email`` over the thread's connection; never raises."""
+@dataclass
+class Prepared:
+    """An email's message, built before its turn to be sent (or the error building it raised)."""
+
+    message: EmailMessage | None = None
+    envelope: Envelope | None = None  # for Django's SMTP backend; None: worked out when sent
+    error: Exception | None = None
+
+
+def prepare(email: Email, connections: Connections) -> Prepared:
+    """Build ``email``'s message, and its SMTP envelope when its backend's connection is
+    Django's SMTP backend, open already; never raises."""
+    try:
+        # The claim prefetched attachments only for emails that have some; the rest need no query.
+        has_any = getattr(email, HAS_ATTACHMENTS, True)
+        message = build_message(email, attachments=email.attachments.all() if has_any else ())
+        _build_with_random_boundaries(message)
+        if is_stock_smtp(connections.peek(email.backend_alias or "default")):
+            return Prepared(message, envelope(message))
+    except Exception as exc:  # noqa: BLE001 - any rendering failure is this email's failure
+        return Prepared(error=exc)
+    return Prepared(message)
+
+
+def send_one(email: Email, connections: Connections, prepared: Prepared | None = None,
+             while_waiting: Callable[[], None] | None = None) -> DeliveryResult:
+    """Build (unless ``prepared``) and send ``email`` over the thread's connection; never raises.
+
+    ``while_waiting`` runs (at most once) while an SMTP server digests the message; see
+    :func:`~post_office.dispatch.smtp.send_smtp`.
+    """
     alias = email.backend_alias or "default"
     down = connections.unreachable(alias)
     if down is not None:
         # Counted as an attempt (the retry policy decides), so a dead server cannot loop a batch.
         return DeliveryResult(email, down)
-    try:
-        # The claim prefetched attachments only for emails that have some; the rest need no query.
-        has_any = getattr(email, HAS_ATTACHMENTS, True)
-        message = build_message(email, attachments=email.attachments.all() if has_any else ())
-    except Exception as exc:  # noqa: BLE001 - any rendering failure is this email's failure
-        return DeliveryResult(email, exc)
-    _build_with_random_boundaries(message)
+    prepared = prepared or prepare(email, connections)
+    if prepared.error is not None:
+        return DeliveryResult(email, prepared.error)
     for attempt in range(1, CONNECTION_ATTEMPTS + 1):
         try:
-            sent = _send(message, connections.get(alias))
+            sent = _send(prepared, connections.get(alias), while_waiting)
             if sent is not None and not sent:  # None (some ESP backends) means "no count", not failure
                 return DeliveryResult(email, NothingSent(f"backend {alias!r} reported no message sent"))
             return DeliveryResult(email)
@@ -136,11 +165,14 @@ def send_one(email: Email, connections: Connections) -> DeliveryResult:
     raise AssertionError("unreachable")
 
 
-def _send(message: EmailMessage, connection) -> int | bool | None:
-    """Send ``message`` over ``connection``: the number sent (or a bool, or None when a backend
-    does not say)."""
+def _send(prepared: Prepared, connection, while_waiting: Callable[[], None] | None) -> int | bool | None:
+    """Send the prepared message over ``connection``: the number sent (or a bool, or None when a
+    backend does not say)."""
+    message = prepared.message
     if is_stock_smtp(connection):
-        return send_smtp(connection, message)
+        if prepared.envelope is None:
+            prepared.envelope = envelope(message)
+        return send_smtp(connection, message, prepared.envelope, while_waiting)
     message.connection = connection
     return message.send()
 
@@ -176,11 +208,12 @@ def deliver(emails: list[Email], deadline: float, stop: threading.Event | None =
             connections.close()
 
 
-def send_guarded(email: Email, connections: Connections) -> DeliveryResult:
+def send_guarded(email: Email, connections: Connections, prepared: Prepared | None = None,
+                 while_waiting: Callable[[], None] | None = None) -> DeliveryResult:
     """``send_one``, turning even an unexpected crash into this email's result, so no email a
     thread took is left without an outcome."""
     try:
-        return send_one(email, connections)
+        return send_one(email, connections, prepared, while_waiting)
     except BaseException as exc:  # noqa: BLE001 - recorded as the email's failure
         logger.exception("Delivery thread crashed on email %s.", email.pk)
         return DeliveryResult(email, exc)

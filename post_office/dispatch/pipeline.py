@@ -182,9 +182,14 @@ class Pipeline:
                 if self._claiming_over():
                     return
                 continue
-            result = self.pool.get(TICK_SECONDS)
-            if result is not None:
+            # Wake for a write's worth of results, or to claim ahead. A write takes no more than
+            # its worth, so that the threads keep sending on the permits it gives back.
+            room = max(self.flush_at - len(self.pending), 1)
+            self.pool.wake_when(results=room, backlog=self.low_water if self._may_claim_ahead() else 0)
+            woken = self.pool.wait(TICK_SECONDS)
+            for result in self.pool.take(room):
                 self._take(result)
+            if woken:
                 continue
             stuck = self.pool.stuck(HANG_GRACE_SECONDS)
             if stuck:
@@ -212,11 +217,14 @@ class Pipeline:
         return (self.exhausted or self.stop.is_set()
                 or (self.max_batches is not None and self.claimed >= self.max_batches))
 
+    def _may_claim_ahead(self) -> bool:
+        # After a claim that found nothing, look again once all is recorded: a retry due at once
+        # may be among it.
+        return not (self._claiming_over() or (self.found_empty and (self.outstanding or self.pending)))
+
     def _claim_ahead(self) -> None:
-        if self._claiming_over() or (self.outstanding and self.pool.backlog() > self.low_water):
+        if not self._may_claim_ahead() or (self.outstanding and self.pool.backlog() > self.low_water):
             return
-        if self.found_empty and (self.outstanding or self.pending):
-            return  # look again once all is recorded: a retry due at once may be among it
         token, emails = claim_with_fresh_connection(self.batch_size)
         self.claimed += 1
         if not emails:

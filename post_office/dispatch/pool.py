@@ -8,12 +8,14 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
+from functools import partial
 
 from django import db
 
 from ..models import Email
-from .deliver import Connections, DeliveryResult, send_guarded
+from .deliver import Connections, DeliveryResult, Prepared, prepare, send_guarded
 
 logger = logging.getLogger("post_office")
 
@@ -25,10 +27,15 @@ IDLE_CLOSE_SECONDS = 5.0
 PERMIT_POLL_SECONDS = 0.1
 
 
-@dataclass(frozen=True)
+# In DeliveryPool._ahead: the thread took nothing ahead of its turn.
+_NOTHING = object()
+
+
+@dataclass
 class Job:
     email: Email
     deadline: float  # time.monotonic() after which the email is no longer started
+    prepared: Prepared | None = field(default=None, repr=False)  # built ahead of its turn
 
 
 class DeliveryPool:
@@ -40,14 +47,27 @@ class DeliveryPool:
 
     An email not started before its ``deadline``, before ``stop`` is set or before :meth:`close`
     comes back with ``attempted=False``.
+
+    While an SMTP server digests a message, its thread takes its next job and builds that message:
+    building no longer holds up the conversation, on the one path (a single connection) where
+    nothing else fills the gap.
+
+    Results pile up until the caller has a reason to look (:meth:`wake_when`) instead of waking
+    it for each one: a wake-up is a handover of the GIL and of a core, and one per email cost a
+    single connection about a tenth of its rate (its thread waited for the GIL to come back
+    while the caller took each result).
     """
 
     def __init__(self, threads: int, stop: threading.Event, window: threading.Semaphore) -> None:
         self.stop, self.window = stop, window
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._results: queue.SimpleQueue[DeliveryResult] = queue.SimpleQueue()
+        self._results: deque[DeliveryResult] = deque()  # appends and pops are atomic
+        self._ready = threading.Event()  # set when the caller should take results
+        self._wake_at_results = 1
+        self._wake_at_backlog = 0
         self._quit = threading.Event()
         self._sending: dict[int, Job] = {}  # thread number -> the job it is sending now
+        self._ahead: dict[int, Job | None] = {}  # thread number -> the job it took ahead of its turn
         self._threads = [threading.Thread(target=self._work, args=(n,), name=f"post_office-{n}", daemon=True)
                          for n in range(threads)]
         self._started = False
@@ -64,12 +84,28 @@ class DeliveryPool:
         """Emails waiting for a thread (approximate, as any queue size read by another thread)."""
         return self._jobs.qsize()
 
-    def get(self, timeout: float) -> DeliveryResult | None:
-        """The next result, or None after ``timeout`` seconds without one."""
-        try:
-            return self._results.get(timeout=timeout)
-        except queue.Empty:
-            return None
+    def wake_when(self, results: int, backlog: int) -> None:
+        """Make :meth:`wait` return once ``results`` results wait to be taken, or once at most
+        ``backlog`` emails wait for a thread (a thread finishing its last email always counts)."""
+        self._wake_at_results, self._wake_at_backlog = max(results, 1), max(backlog, 0)
+        self._wake_if_due()  # results taken short of all may already be enough
+
+    def _wake_if_due(self) -> None:
+        waiting = len(self._results)
+        if waiting and (waiting >= self._wake_at_results or self._jobs.qsize() <= self._wake_at_backlog):
+            self._ready.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until there is a reason to take results (see :meth:`wake_when`); False if
+        ``timeout`` seconds passed without one."""
+        woken = self._ready.wait(timeout)
+        self._ready.clear()  # before taking: a result added from now on sets it again
+        return woken
+
+    def take(self, limit: int | None = None) -> list[DeliveryResult]:
+        """The results that came in and were not taken yet, oldest first: all, or ``limit``."""
+        count = len(self._results) if limit is None else min(limit, len(self._results))
+        return [self._results.popleft() for _ in range(count)]
 
     def stuck(self, grace: float) -> list[Email]:
         """Emails still being sent ``grace`` seconds after their deadline (a backend without a
@@ -78,7 +114,7 @@ class DeliveryPool:
         return [job.email for job in list(self._sending.values()) if job.deadline < limit]
 
     def close(self, wait: float) -> list[DeliveryResult]:
-        """Stop the threads and return every result not yet taken with :meth:`get`, plus one
+        """Stop the threads and return every result not yet taken with :meth:`take`, plus one
         ``attempted=False`` result per email no thread started.
 
         Sends in progress get ``wait`` seconds to finish; a thread still sending after that is
@@ -92,12 +128,11 @@ class DeliveryPool:
             until = time.monotonic() + wait
             for thread in self._threads:
                 thread.join(max(until - time.monotonic(), 0))
-        leftovers: list[DeliveryResult] = []
-        while True:
-            try:
-                leftovers.append(self._results.get_nowait())
-            except queue.Empty:
-                break
+        leftovers = self.take()
+        for number, thread in enumerate(self._threads):
+            job = self._ahead.get(number)
+            if job is not None and thread.is_alive():  # abandoned with a job it had not started
+                leftovers.append(DeliveryResult(job.email, attempted=False))
         while True:
             try:
                 job = self._jobs.get_nowait()
@@ -115,20 +150,35 @@ class DeliveryPool:
         token = None
         try:
             while True:
-                try:
-                    job = self._jobs.get(timeout=IDLE_CLOSE_SECONDS)
-                except queue.Empty:
-                    connections.close()
-                    continue
+                job = self._ahead.pop(number, _NOTHING)
+                if job is _NOTHING:
+                    try:
+                        job = self._jobs.get(timeout=IDLE_CLOSE_SECONDS)
+                    except queue.Empty:
+                        connections.close()
+                        continue
                 if job is None:
                     break
                 if job.email.lease_token != token:  # a new batch: a backend that was down gets retried
                     token = job.email.lease_token
                     connections.forget_failures()
-                self._results.put(self._deliver(number, job, connections))
+                self._results.append(self._deliver(number, job, connections))
+                self._wake_if_due()
         finally:
             connections.close()
             db.connections.close_all()  # this thread's database connections, if it opened any
+
+    def _take_ahead(self, number: int, connections: Connections) -> None:
+        """Take thread ``number``'s next job now and build its message (once per send)."""
+        if number in self._ahead:
+            return
+        try:
+            job = self._jobs.get_nowait()
+        except queue.Empty:
+            return
+        self._ahead[number] = job
+        if job is not None:
+            job.prepared = prepare(job.email, connections)
 
     def _deliver(self, number: int, job: Job, connections: Connections) -> DeliveryResult:
         while not self.window.acquire(timeout=PERMIT_POLL_SECONDS):
@@ -139,7 +189,8 @@ class DeliveryPool:
             return DeliveryResult(job.email, attempted=False)
         self._sending[number] = job
         try:
-            result = send_guarded(job.email, connections)
+            result = send_guarded(job.email, connections, job.prepared,
+                                  partial(self._take_ahead, number, connections))
         finally:
             del self._sending[number]
         result.holds_permit = True

@@ -322,3 +322,48 @@ def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailout
     assert slow and all(n < flush_size for n in slow) and sum(slow) / len(slow) <= 0.7 * flush_size, writes
     # Back well above that (about 36 of 40 here: a quick write still sees a few sends).
     assert fast and sum(fast) / len(fast) > 0.75 * flush_size, writes
+
+
+def test_an_email_that_cannot_be_built_fails_alone_even_when_built_ahead_of_its_turn(
+        settings, smtp_backend, queue_emails, tmp_path):
+    # One thread builds each next message while the server digests the last one: a build that
+    # fails there is that email's failure, reported on its turn, and the batch goes on.
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 1, "LOG_LEVEL": 2}
+    ids = sorted(queue_emails(5))
+    broken = ids[1::2]  # two of five: at least one is not the first sent, whatever the order
+    for pk in broken:
+        attachment = Attachment.objects.create(file=ContentFile(b"report", name="report.txt"), name="report.txt")
+        attachment.emails.add(pk)
+        attachment.file.storage.delete(attachment.file.name)  # its file is gone by the time it is sent
+
+    assert send_queued_until_done() == (3, 2, 0)
+
+    assert sorted(m.message["Message-ID"] for m in smtp_backend.messages) == sorted(
+        Email.objects.filter(id__in=ids).exclude(id__in=broken).values_list("message_id", flat=True))
+    for email in Email.objects.filter(id__in=broken):
+        assert email.status == STATUS.failed
+        assert "report.txt" in email.logs.get().message
+
+
+def test_a_thread_abandoned_mid_send_gives_back_the_email_it_took_ahead(settings, smtp_backend, queue_emails):
+    from post_office.dispatch.pool import DeliveryPool
+
+    smtp_backend.handler.delay = 1.0  # the server holds the first message for a second
+    queue_emails(3)
+    emails = claim_batch(new_lease_token(), 3)
+    pool = DeliveryPool(1, threading.Event(), threading.Semaphore(10))
+    pool.submit(emails, time.monotonic() + 60)
+    # The thread is sending one email, and took the next ahead of its turn while the server holds it.
+    until = time.monotonic() + 5
+    while pool.backlog() > 1 and time.monotonic() < until:
+        time.sleep(0.01)
+    assert pool.backlog() == 1
+
+    leftovers = pool.close(0.1)  # the thread is abandoned, still waiting for the server's reply
+
+    assert len(leftovers) == 2 and not any(result.attempted for result in leftovers)
+    given_back = {result.email.pk for result in leftovers}
+    [in_flight] = [email for email in emails if email.pk not in given_back]
+    time.sleep(1.5)  # the reply comes, the abandoned thread goes on: it sends nothing more
+    assert [m.message["Message-ID"] for m in smtp_backend.messages] == [in_flight.message_id]

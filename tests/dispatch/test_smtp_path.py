@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import smtplib
+import time
 from email.mime.image import MIMEImage
 
 import pytest
@@ -15,6 +16,7 @@ from django.core.mail.message import sanitize_address
 
 from post_office.dispatch.smtp import _sanitized, is_stock_smtp, send_smtp
 from post_office.rendering.message import RelatedPartsMessage
+from tests.support.smtp_sink import SmtpSink
 
 BOUNDARIES = re.compile(rb"===============[0-9a-f]{32}==|===============\d+==")
 
@@ -38,7 +40,10 @@ def messages():
                                   related=[_image()])
     related.attach_alternative('<img src="cid:logo">', "text/html")
     related.attach("notes.txt", "notes\n", "text/plain")
-    return [plain, alternative, ascii_alternative, related]
+    # SMTP doubles a leading dot on every line of DATA ("." alone would end the message).
+    dots = EmailMessage("Dots", ".starts with a dot\n..two\n.\nlast", "ada@example.com", ["bob@example.com"],
+                        headers={**headers, "Message-ID": "<dots@example.com>"})
+    return [plain, alternative, ascii_alternative, related, dots]
 
 
 def _image() -> MIMEImage:
@@ -53,13 +58,14 @@ def test_the_server_receives_what_djangos_backend_sends(smtp_backend):
         for message in messages():
             backend.send_messages([message])
             assert send_smtp(backend, message) is True
-    assert len(sink.messages) == 8
+    assert len(sink.messages) == 10
     for django_sent, ours in zip(sink.messages[0::2], sink.messages[1::2], strict=True):
         assert ours.mail_from == django_sent.mail_from
         assert ours.rcpt_tos == django_sent.rcpt_tos  # bcc included, in the same order
         assert BOUNDARIES.sub(b"B", ours.data) == BOUNDARIES.sub(b"B", django_sent.data)
     assert sink.messages[1].rcpt_tos == ["bob@example.com", "audit@example.com"]
     assert b"Content-Transfer-Encoding: 8bit" in sink.messages[3].data
+    assert sink.messages[9].message.get_content().splitlines() == [".starts with a dot", "..two", ".", "last"]
 
 
 def test_a_closed_connection_is_opened_and_nobody_to_send_to_sends_nothing(smtp_backend):
@@ -83,6 +89,84 @@ def test_a_refusal_raises_like_djangos_backend_unless_failing_silently(smtp_back
     with get_connection("django.core.mail.backends.smtp.EmailBackend", fail_silently=True) as backend:
         assert send_smtp(backend, message) is False
     assert smtp_backend.messages == []
+
+
+def _outcome(send, backend: SMTPBackend, sink: SmtpSink) -> tuple:
+    """What came of ``send()``: its error's type and SMTP details, what the sink received, and
+    whether the connection is still usable (a next message goes through on it) or was closed."""
+    received = len(sink.messages)
+    try:
+        send()
+        error = None
+    except smtplib.SMTPException as exc:
+        error = (type(exc), getattr(exc, "smtp_code", None), getattr(exc, "recipients", None))
+    arrived = [(m.mail_from, m.rcpt_tos) for m in sink.messages[received:]]
+    if backend.connection.sock is None:
+        state = "closed"
+    else:
+        backend.connection.sendmail("ada@example.com", ["next@example.com"], b"Subject: next\r\n\r\nnext\r\n")
+        state = "usable"
+    return error, arrived, state
+
+
+@pytest.mark.parametrize(("sender", "to"), [
+    ("refused-sender@example.com", ["bob@example.com"]),  # 550 to MAIL FROM
+    ("closing@example.com", ["bob@example.com"]),  # 421 to MAIL FROM: the client closes
+    ("ada@example.com", ["refused-1@example.com", "bob@example.com"]),  # one refused: the rest get it
+    ("ada@example.com", ["refused-1@example.com", "refused-2@example.com"]),  # all refused
+    ("ada@example.com", ["bob@example.com", "closing@example.com", "carol@example.com"]),  # 421 to RCPT
+])
+def test_refusals_end_the_transaction_as_djangos_backend_does(smtp_backend, sender, to):
+    message = EmailMessage("Hi", "x", sender, to)
+    with get_connection("django.core.mail.backends.smtp.EmailBackend") as django_backend:
+        djangos = _outcome(lambda: django_backend.send_messages([message]), django_backend, smtp_backend)
+    with get_connection("django.core.mail.backends.smtp.EmailBackend") as backend:
+        ours = _outcome(lambda: send_smtp(backend, message), backend, smtp_backend)
+    assert ours == djangos
+    refused_all = to == ["refused-1@example.com", "refused-2@example.com"]
+    assert djangos[0] is not None or djangos[1] == [(sender, ["bob@example.com"])]
+    assert djangos[2] == ("closed" if "closing@example.com" in (sender, *to) else "usable")
+    if refused_all:
+        assert djangos[0][0] is smtplib.SMTPRecipientsRefused and set(djangos[0][2]) == set(to)
+
+
+def test_while_waiting_runs_while_the_server_holds_the_message():
+    # The sink answers each message 0.3 s after receiving it.
+    with SmtpSink(delay=0.3) as sink, get_connection("django.core.mail.backends.smtp.EmailBackend",
+                                                      host="127.0.0.1", port=sink.port) as backend:
+        backend.open()
+        calls = []
+        started = time.monotonic()
+        sent = send_smtp(backend, EmailMessage("Hi", "x", "ada@example.com", ["bob@example.com"]),
+                         while_waiting=lambda: calls.append((time.monotonic(), len(sink.messages))))
+        replied = time.monotonic()
+    assert sent is True and len(sink.messages) == 1
+    [(ran_at, received_then)] = calls
+    assert received_then == 0  # before the server's verdict...
+    assert replied - ran_at >= 0.25  # ...while it held the message, not after its reply
+    assert ran_at - started < 0.25
+
+
+def test_a_client_class_that_sends_its_own_way_keeps_its_sendmail(smtp_backend):
+    class TaggingClient(smtplib.SMTP):
+        """Adds an ESMTP option to every MAIL FROM, as a client asking for DSNs would."""
+
+        def sendmail(self, from_addr, to_addrs, msg, mail_options=(), rcpt_options=()):
+            return super().sendmail(from_addr, to_addrs, msg, ["BODY=8BITMIME"], rcpt_options)
+
+    class TaggingBackend(SMTPBackend):
+        @property
+        def connection_class(self):
+            return TaggingClient
+
+    calls = []
+    with TaggingBackend(host="127.0.0.1", port=smtp_backend.port) as backend:
+        assert is_stock_smtp(backend)
+        assert send_smtp(backend, EmailMessage("Hi", "x", "ada@example.com", ["bob@example.com"]),
+                         while_waiting=lambda: calls.append(len(smtp_backend.messages))) is True
+    assert calls == [1]  # after its sendmail, which does not tell when the server holds the message
+    [received] = smtp_backend.messages
+    assert received.rcpt_tos == ["bob@example.com"]
 
 
 def test_an_invalid_address_raises_the_error_django_raises():

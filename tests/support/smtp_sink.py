@@ -8,7 +8,8 @@ connection counts to ``DIR/stats.json``.
 Faults, decided per message by its ``X-Fault`` header (so tests choose which emails fail):
 ``451-once`` (temporary, then accepted), ``550`` (permanent), ``drop-once`` (connection dropped
 mid-DATA, then accepted). ``refuse_every=N`` closes every Nth connection at once (before the
-greeting, as a server at its connection limit does).
+greeting, as a server at its connection limit does). An address whose local part starts with
+``refused`` is refused with a 550 at MAIL FROM or RCPT TO, and ``closing@...`` gets a 421 there.
 
 Every accepted message records the number of the connection it came on (``Received.connection``,
 ``"connection"`` in the JSON line), so tests can tell how many connections a dispatcher used;
@@ -65,6 +66,22 @@ class Handler:
             self.refused += refuse
         return number, refuse
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        refusal = _refusal(address)
+        if refusal:
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = _refusal(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -95,6 +112,14 @@ class Handler:
                         "pid": os.getpid(), "time": time.time(), "connection": received.connection,
                     }) + "\n")
         return "250 OK"
+
+
+def _refusal(address: str) -> str | None:
+    if address.startswith("refused"):
+        return "550 5.1.1 Refused by the test sink"
+    if address.startswith("closing@"):
+        return "421 4.3.2 Closing down"
+    return None
 
 
 class FaultySMTP(SMTP):
