@@ -129,13 +129,16 @@ def run(package: str, db: Database, sink: Sink, *args: str, backend: str = "smtp
 
 
 # --- the one-target scripts (one_connection.py, cpu_split.py) -------------------------------------------
-def one_target_arguments(description: str, db: str, rounds: int) -> argparse.Namespace:
-    """``--db``, ``--rounds``, ``--n`` and ``--sql``, checked."""
+def one_target_arguments(description: str, db: str, rounds: int, threads: bool = False) -> argparse.Namespace:
+    """``--db``, ``--rounds``, ``--n`` and ``--sql`` (and ``--threads``, the dispatcher's
+    THREADS_PER_PROCESS, when ``threads``), checked."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default=db)
     parser.add_argument("--rounds", type=int, default=rounds, choices=range(1, 100), metavar="1..99")
     parser.add_argument("--n", type=int, default=4000, help="emails per round")
     parser.add_argument("--sql", help="a statement to run on the scratch PostgreSQL database after migrating")
+    if threads:
+        parser.add_argument("--threads", type=int, default=1, choices=range(1, 65), metavar="1..64")
     args = parser.parse_args()
     if args.sql and args.db != "postgres":
         parser.error("--sql needs --db postgres")

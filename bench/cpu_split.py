@@ -1,5 +1,5 @@
-"""Where a message's CPU goes in a 1 process x 1 thread dispatch: the SMTP sink, the dispatcher
-and the database server, per email.
+"""Where a message's CPU goes in a one-process dispatch: the SMTP sink, the dispatcher and the
+database server, per email.
 
 The one-connection share (``bench/one_connection.py``) says how far the dispatcher is from raw
 smtplib; this says why. It runs the dispatch in ``--rounds`` rounds and reads the CPU time of the
@@ -7,6 +7,7 @@ sink's process and of every ``postgres`` process from ``/proc`` before and after
 only), next to the dispatcher's own (user + system, as ``make bench`` measures it):
 
     .venv/bin/python bench/cpu_split.py --db postgres --n 4000
+    .venv/bin/python bench/cpu_split.py --db postgres --threads 5
     .venv/bin/python bench/cpu_split.py --db postgres --sql "DROP INDEX post_office_email_status_013a896c"
 
 On SQLite the database works inside the dispatcher, so its figure is the dispatcher's alone.
@@ -52,14 +53,14 @@ def is_sink(name: str, command: bytes) -> bool:
 
 
 def main() -> int:
-    args = one_target_arguments(__doc__.splitlines()[0], db="postgres", rounds=3)
+    args = one_target_arguments(__doc__.splitlines()[0], db="postgres", rounds=3, threads=True)
     with scratch_for_ours(args.db, args.sql) as (db, sink):
         for number in range(1, args.rounds + 1):
             if run("ours", db, sink, "queue", "--n", str(args.n)) is None:
                 return 1
             server, sink_cpu = cpu_seconds(is_postgres), cpu_seconds(is_sink)
             dispatched = run("ours", db, sink, "dispatch", "--processes", "1", "--lockfile",
-                             str(WORK / "lock"), BENCH_THREADS="1")
+                             str(WORK / "lock"), BENCH_THREADS=str(args.threads))
             if dispatched is None:
                 return 1
             server, sink_cpu = cpu_seconds(is_postgres) - server, cpu_seconds(is_sink) - sink_cpu
