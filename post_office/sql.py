@@ -30,6 +30,23 @@ def storable_text(text: str) -> str:
     return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+# Errors with which a database aborts one of two transactions waiting for each other's row locks
+# (a deadlock), or one that could not be serialised: the aborted one may simply run again.
+_LOCK_CONFLICT_SQLSTATES = {"40P01", "40001"}  # PostgreSQL: deadlock_detected, serialization_failure
+_LOCK_CONFLICT_MYSQL_CODES = {1213, 1205}  # ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+
+
+def lost_a_lock_conflict(exc: BaseException) -> bool:
+    """Whether the database aborted the transaction of ``exc`` (a ``django.db`` error) to end a
+    lock conflict with another transaction, so that running it again may succeed."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)  # psycopg 3, psycopg2
+    if sqlstate is not None:
+        return sqlstate in _LOCK_CONFLICT_SQLSTATES
+    code = cause.args[0] if cause is not None and cause.args else None
+    return code in _LOCK_CONFLICT_MYSQL_CODES
+
+
 def psycopg3() -> bool:
     """True when PostgreSQL is reached through psycopg 3 (only call it for PostgreSQL)."""
     from django.db.backends.postgresql.psycopg_any import is_psycopg3  # only importable with a driver

@@ -267,7 +267,7 @@ def _stamp(ids: list[int], token: str, now: datetime, expires: datetime) -> int:
 
 
 def renew(tokens: str | list[str], now: datetime | None = None) -> int:
-    """Push back the lease of ``tokens``' unrecorded emails; returns how many they still hold.
+    """Push back the lease of ``tokens``' unrecorded emails; returns how many were renewed.
 
     The dispatcher renews every third of the lease, so ``LEASE_DURATION`` can stay short
     (fast recovery after a crash) whatever the batch's length.
@@ -276,9 +276,16 @@ def renew(tokens: str | list[str], now: datetime | None = None) -> int:
     if not tokens:
         return 0
     now = now or timezone.now()
-    return Email.objects.filter(lease_token__in=tokens).queued().update(
-        lease_expires_at=now + timedelta(seconds=post_office_settings.lease_duration)
-    )
+    held = Email.objects.filter(lease_token__in=tokens).queued()
+    expires = now + timedelta(seconds=post_office_settings.lease_duration)
+    if not connection.features.has_select_for_update_skip_locked:
+        return held.update(lease_expires_at=expires)  # SQLite: one writer at a time, no row locks
+    # The rows the dispatcher is recording at this moment are locked by that write, and their
+    # leases end with it: skip them instead of waiting. Two multi-row UPDATEs that wait for each
+    # other's rows, each having locked some in its own order, deadlock.
+    with transaction.atomic():
+        ids = list(held.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        return Email.objects.filter(pk__in=ids).update(lease_expires_at=expires) if ids else 0
 
 
 def release(ids: list[int], token: str) -> int:

@@ -12,17 +12,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from ..models import STATUS, Email
-from ..sql import storable_text
+from ..sql import lost_a_lock_conflict, storable_text
 from ..stats.rollup import add_to_rollup, tally_by_backend
 from .deliver import DeliveryResult
 from .retry import RetryPolicy, smtp_code
 from .writes import insert_logs, update_emails
 
 logger = logging.getLogger("post_office")
+
+# Tries of a results write that the database aborts to end a lock conflict (a deadlock with an
+# operator's bulk action on the same emails, say). Each try is the whole transaction again.
+WRITE_ATTEMPTS = 3
 
 
 @dataclass
@@ -52,57 +56,79 @@ def describe(exc: BaseException) -> str:
     return f"SMTP {code}: {text}" if code and str(code) not in text[:12] else text
 
 
+@dataclass
+class _Outcomes:
+    """What a results write changes, sorted by statement."""
+
+    sent_ids: list[int] = field(default_factory=list)
+    failed_ids: list[int] = field(default_factory=list)
+    requeue: dict[int, list[Email]] = field(default_factory=lambda: defaultdict(list))  # by retry number
+    retry_at: dict[int, datetime] = field(default_factory=dict)  # by retry number
+    released_ids: list[int] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)  # the claims of the released emails
+    logs: list[tuple] = field(default_factory=list)  # (email_id, status, exception_type, message)
+
+
 def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
            now: datetime | None = None) -> Tally:
     """Write the outcome of ``results`` in one transaction and return the counts."""
     now = now or timezone.now()
-    tally = Tally()
-    sent_ids: list[int] = []
-    failed_ids: list[int] = []
-    released_ids: list[int] = []
-    tokens: set[str] = set()
-    requeue: dict[int, list[Email]] = defaultdict(list)  # by retry number: one UPDATE each
-    logs: list[tuple] = []  # (email_id, status, exception_type, message)
+    out = _Outcomes()
     for result in results:
         email = result.email
         if not result.attempted:
-            released_ids.append(email.pk)
-            tokens.add(email.lease_token)
+            out.released_ids.append(email.pk)
+            out.tokens.add(email.lease_token)
             continue
         if result.error is None:
-            sent_ids.append(email.pk)
+            out.sent_ids.append(email.pk)
             email.status = STATUS.sent
             if log_level >= 2:
-                logs.append((email.pk, STATUS.sent, "", ""))
+                out.logs.append((email.pk, STATUS.sent, "", ""))
             continue
         retries_done = email.number_of_retries or 0
         if policy.should_retry(retries_done, result.error):
-            requeue[retries_done + 1].append(email)
+            out.requeue[retries_done + 1].append(email)
+            email.status = STATUS.requeued
         else:
-            failed_ids.append(email.pk)
+            out.failed_ids.append(email.pk)
             email.status = STATUS.failed
         description = describe(result.error)
         if log_level >= 1:
-            logs.append((email.pk, STATUS.failed, type(result.error).__name__, description))
+            out.logs.append((email.pk, STATUS.failed, type(result.error).__name__, description))
         logger.warning("Failed to send email %s: %s", email.pk, description)
+    out.retry_at = {retries: policy.next_attempt(retries - 1, now) for retries in out.requeue}
 
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            _write(results, out, now)
+            break
+        except OperationalError as exc:
+            # Inside the caller's transaction the whole of it was aborted: only the caller can retry.
+            if attempt == WRITE_ATTEMPTS or connection.in_atomic_block or not lost_a_lock_conflict(exc):
+                raise
+            logger.warning("Writing %d delivery results conflicted with another transaction (%s); "
+                           "writing them again.", len(results), exc)
+    # Only now: a write tried again must see the emails' retry counts as they were.
+    for retries, emails in out.requeue.items():
+        for email in emails:
+            email.number_of_retries, email.scheduled_time = retries, out.retry_at[retries]
+    return Tally(sent=len(out.sent_ids), failed=len(out.failed_ids),
+                 requeued=sum(len(emails) for emails in out.requeue.values()),
+                 released=len(out.released_ids), failed_ids=out.failed_ids)
+
+
+def _write(results: list[DeliveryResult], out: _Outcomes, now: datetime) -> None:
     cleared = {"lease_token": "", "lease_expires_at": None, "last_updated": now}
     with transaction.atomic():
-        update_emails(sent_ids, status=STATUS.sent, **cleared)
-        update_emails(failed_ids, status=STATUS.failed, **cleared)
-        for retries, emails in requeue.items():
-            retry_at = policy.next_attempt(retries - 1, now)
+        update_emails(out.sent_ids, status=STATUS.sent, **cleared)
+        update_emails(out.failed_ids, status=STATUS.failed, **cleared)
+        for retries, emails in out.requeue.items():
             update_emails([e.pk for e in emails], status=STATUS.requeued, number_of_retries=retries,
-                          scheduled_time=retry_at, **cleared)
-            for email in emails:
-                email.status, email.number_of_retries, email.scheduled_time = STATUS.requeued, retries, retry_at
-        if released_ids:
+                          scheduled_time=out.retry_at[retries], **cleared)
+        if out.released_ids:
             # Only our own claim: the lease may have passed to another dispatcher meanwhile.
-            Email.objects.filter(pk__in=released_ids, lease_token__in=tokens).update(
+            Email.objects.filter(pk__in=out.released_ids, lease_token__in=out.tokens).update(
                 lease_token="", lease_expires_at=None)
-        insert_logs(logs, now)
+        insert_logs(out.logs, now)
         add_to_rollup(tally_by_backend(results, now), now)  # the dashboard's counters, same commit
-    tally.sent, tally.failed, tally.released = len(sent_ids), len(failed_ids), len(released_ids)
-    tally.requeued = sum(len(emails) for emails in requeue.values())
-    tally.failed_ids = failed_ids
-    return tally

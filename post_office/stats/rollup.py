@@ -75,7 +75,9 @@ def add_to_rollup(counts_by_backend: Mapping[str, BackendCounts], now: datetime 
     if not post_office_settings.stats_enabled:
         return
     now = now or timezone.now()
-    rows = [(alias or "default", counts) for alias, counts in counts_by_backend.items() if counts]
+    # Sorted: dispatchers that lock their rows in one order cannot deadlock over them.
+    rows = sorted(((alias or "default", counts) for alias, counts in counts_by_backend.items() if counts),
+                  key=lambda row: row[0])
     if not rows:
         return
     ops = connection.ops
