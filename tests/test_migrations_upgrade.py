@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "upstream_3_12"
 EXPECTED = json.loads((DATA / "expected.json").read_text())
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "charset": "utf8mb4"}
 
 SETTINGS = textwrap.dedent("""
     import json, os
@@ -32,6 +33,10 @@ SETTINGS = textwrap.dedent("""
     TIME_ZONE = "UTC"
     INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "post_office"]
     DATABASES = {"default": json.loads(os.environ["UPGRADE_DB"])}
+    if DATABASES["default"]["ENGINE"].endswith("mysql"):
+        import pymysql  # the test suite's MySQL driver (see tests/settings.py)
+
+        pymysql.install_as_MySQLdb()
     MEDIA_ROOT = os.environ["UPGRADE_MEDIA"]
     EMAIL_HOST = "127.0.0.1"
     EMAIL_PORT = int(os.environ["UPGRADE_SMTP_PORT"])
@@ -152,7 +157,42 @@ def postgres_db():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+def mariadb_available() -> bool:
+    try:
+        import pymysql
+
+        pymysql.connect(connect_timeout=3, **MARIADB).close()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not available here"
+        return False
+
+
+@pytest.fixture
+def mariadb_db():
+    if not mariadb_available():
+        if IN_CI:
+            pytest.fail("MariaDB at 127.0.0.1:3306 is required under CI.")
+        pytest.skip("MariaDB at 127.0.0.1:3306 is not available")
+    import pymysql
+    from pymysql.constants import CLIENT
+
+    name = f"po_upgrade_{uuid.uuid4().hex[:12]}"
+    with pymysql.connect(autocommit=True, **MARIADB) as admin, admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    try:
+        with pymysql.connect(database=name, autocommit=True, client_flag=CLIENT.MULTI_STATEMENTS,
+                             **MARIADB) as loader, loader.cursor() as cursor:
+            cursor.execute((DATA / "mariadb.sql").read_text())
+            while cursor.nextset():  # every statement of the dump runs, and its errors surface
+                pass
+        yield {"ENGINE": "django.db.backends.mysql", "NAME": name, "HOST": MARIADB["host"],
+               "PORT": str(MARIADB["port"]), "USER": MARIADB["user"], "OPTIONS": {"charset": "utf8mb4"}}
+    finally:
+        with pymysql.connect(autocommit=True, **MARIADB) as admin, admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mariadb"])
 def upstream_db(request):
     return request.getfixturevalue(f"{request.param}_db")
 

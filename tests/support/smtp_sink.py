@@ -29,7 +29,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-
 from email.parser import BytesHeaderParser
 
 from aiosmtpd.controller import Controller
