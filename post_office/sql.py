@@ -40,11 +40,13 @@ def lost_a_lock_conflict(exc: BaseException) -> bool:
     """Whether the database aborted the transaction of ``exc`` (a ``django.db`` error) to end a
     lock conflict with another transaction, so that running it again may succeed."""
     cause = exc.__cause__
+    if cause is None:
+        return False
+    code = cause.args[0] if cause.args else None
+    if isinstance(code, int):  # MySQL drivers: the server's error number (a lock wait timeout's SQLSTATE is HY000)
+        return code in _LOCK_CONFLICT_MYSQL_CODES
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)  # psycopg 3, psycopg2
-    if sqlstate is not None:
-        return sqlstate in _LOCK_CONFLICT_SQLSTATES
-    code = cause.args[0] if cause is not None and cause.args else None
-    return code in _LOCK_CONFLICT_MYSQL_CODES
+    return sqlstate in _LOCK_CONFLICT_SQLSTATES
 
 
 def psycopg3() -> bool:

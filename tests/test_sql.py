@@ -1,13 +1,13 @@
 """``sql.loaded_instances``: instances as ``from_db`` builds them, the cheap way only when that is
-the same thing."""
+the same thing. ``sql.lost_a_lock_conflict``: which database errors a write may retry."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from post_office.models import STATUS, Email, EmailTemplate
-from post_office.sql import _stores_plainly, loaded_instances
+from post_office.sql import _stores_plainly, loaded_instances, lost_a_lock_conflict
 
 ATTNAMES = [f.attname for f in Email._meta.concrete_fields]
 
@@ -59,3 +59,29 @@ def test_a_field_attribute_with_its_own_setter_is_honoured(monkeypatch):
     [built] = loaded_instances(Email, connection.alias, ATTNAMES, [values])
 
     assert built.subject == "s3" and seen == ["s3"]  # built through __init__, so through the setter
+
+
+def _django_error(cause: BaseException) -> OperationalError:
+    """A ``django.db`` error as Django raises it: the driver's error as its cause."""
+    error = OperationalError(*cause.args)
+    error.__cause__ = cause
+    return error
+
+
+def test_lock_conflicts_are_told_apart_from_other_database_errors():
+    import psycopg.errors
+    import pymysql.err
+
+    timeout = pymysql.err.OperationalError(1205, "Lock wait timeout exceeded; try restarting transaction")
+    timeout.sqlstate = "HY000"  # as PyMySQL sets it from the server's reply
+    conflicts = [psycopg.errors.DeadlockDetected("deadlock detected"),
+                 psycopg.errors.SerializationFailure("could not serialize access"),
+                 pymysql.err.OperationalError(1213, "Deadlock found when trying to get lock"), timeout]
+    others = [psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),
+              psycopg.errors.AdminShutdown("terminating connection"),
+              pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query"),
+              RuntimeError("no driver error at all")]
+
+    assert [lost_a_lock_conflict(_django_error(cause)) for cause in conflicts] == [True] * 4
+    assert [lost_a_lock_conflict(_django_error(cause)) for cause in others] == [False] * 4
+    assert not lost_a_lock_conflict(OperationalError("no cause"))

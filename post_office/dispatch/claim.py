@@ -279,10 +279,12 @@ def renew(tokens: str | list[str], now: datetime | None = None) -> int:
     held = Email.objects.filter(lease_token__in=tokens).queued()
     expires = now + timedelta(seconds=post_office_settings.lease_duration)
     if not connection.features.has_select_for_update_skip_locked:
-        return held.update(lease_expires_at=expires)  # SQLite: one writer at a time, no row locks
+        # SQLite (one writer at a time, no row locks), or MySQL before 8 / MariaDB before 10.6.
+        return held.update(lease_expires_at=expires)
     # The rows the dispatcher is recording at this moment are locked by that write, and their
     # leases end with it: skip them instead of waiting. Two multi-row UPDATEs that wait for each
-    # other's rows, each having locked some in its own order, deadlock.
+    # other's rows, each having locked some in its own order, deadlock. A row someone else holds
+    # is skipped too; the lease has slack for two missed renewals, far longer than a bulk update.
     with transaction.atomic():
         ids = list(held.select_for_update(skip_locked=True).values_list("pk", flat=True))
         return Email.objects.filter(pk__in=ids).update(lease_expires_at=expires) if ids else 0

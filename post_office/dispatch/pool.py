@@ -68,6 +68,7 @@ class DeliveryPool:
         self._quit = threading.Event()
         self._sending: dict[int, Job] = {}  # thread number -> the job it is sending now
         self._ahead: dict[int, Job | None] = {}  # thread number -> the job it took ahead of its turn
+        self._ahead_lock = threading.Lock()  # a job is in the queue or in _ahead whenever close() looks
         self._threads = [threading.Thread(target=self._work, args=(n,), name=f"post_office-{n}", daemon=True)
                          for n in range(threads)]
         self._started = False
@@ -129,17 +130,22 @@ class DeliveryPool:
             for thread in self._threads:
                 thread.join(max(until - time.monotonic(), 0))
         leftovers = self.take()
-        for number, thread in enumerate(self._threads):
-            job = self._ahead.get(number)
-            if job is not None and thread.is_alive():  # abandoned with a job it had not started
-                leftovers.append(DeliveryResult(job.email, attempted=False))
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                leftovers.append(DeliveryResult(job.email, attempted=False))
+        with self._ahead_lock:
+            for number, thread in enumerate(self._threads):
+                job = self._ahead.get(number)
+                if job is not None and thread.is_alive():  # abandoned with a job it had not started
+                    del self._ahead[number]
+                    leftovers.append(DeliveryResult(job.email, attempted=False))
+            while True:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    leftovers.append(DeliveryResult(job.email, attempted=False))
+        for thread in self._threads:
+            if thread.is_alive():  # abandoned: once its send returns, it finds its way out
+                self._jobs.put(None)
         return leftovers
 
     def _may_start(self, job: Job) -> bool:
@@ -150,7 +156,8 @@ class DeliveryPool:
         token = None
         try:
             while True:
-                job = self._ahead.pop(number, _NOTHING)
+                with self._ahead_lock:
+                    job = self._ahead.pop(number, _NOTHING)
                 if job is _NOTHING:
                     try:
                         job = self._jobs.get(timeout=IDLE_CLOSE_SECONDS)
@@ -170,13 +177,14 @@ class DeliveryPool:
 
     def _take_ahead(self, number: int, connections: Connections) -> None:
         """Take thread ``number``'s next job now and build its message (once per send)."""
-        if number in self._ahead:
-            return
-        try:
-            job = self._jobs.get_nowait()
-        except queue.Empty:
-            return
-        self._ahead[number] = job
+        with self._ahead_lock:
+            if number in self._ahead or self._quit.is_set():
+                return
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            self._ahead[number] = job
         if job is not None:
             job.prepared = prepare(job.email, connections)
 

@@ -103,10 +103,10 @@ def transact(client: smtplib.SMTP, prepared: Envelope, while_waiting: Callable[[
     """``client.sendmail(prepared.sender, prepared.recipients, prepared.data)``: the same
     commands, the same errors, the same recovery (RSET, or closing after a 421).
 
-    A client class that changes how mail is sent (its own ``sendmail``, ``mail``, ``rcpt`` or
-    ``data``) gets its own ``sendmail``, and ``while_waiting`` runs after it.
+    A client that changes how mail is sent (its own ``sendmail``, ``mail``, ``rcpt`` or ``data``,
+    or a mock of smtplib) gets its own ``sendmail``, and ``while_waiting`` runs after it.
     """
-    if not _sends_like_smtplib(type(client)):
+    if not _sends_like_smtplib(client):
         client.sendmail(prepared.sender, prepared.recipients, prepared.data)
         if while_waiting is not None:
             while_waiting()
@@ -143,8 +143,15 @@ def transact(client: smtplib.SMTP, prepared: Envelope, while_waiting: Callable[[
         raise smtplib.SMTPDataError(code, reply)
 
 
-def _sends_like_smtplib(cls: type) -> bool:
-    return all(getattr(cls, name) is getattr(smtplib.SMTP, name) for name in ("sendmail", "mail", "rcpt", "data"))
+# smtplib's own sending methods, as imported. A client whose class or instance has others (its own
+# sendmail, or a test's mock of smtplib) sends its own way.
+_SMTPLIB_SENDING = {name: getattr(smtplib.SMTP, name) for name in ("sendmail", "mail", "rcpt", "data")}
+
+
+def _sends_like_smtplib(client: object) -> bool:
+    own = getattr(client, "__dict__", {})
+    return all(getattr(type(client), name, None) is method and name not in own
+               for name, method in _SMTPLIB_SENDING.items())
 
 
 def _recover(client: smtplib.SMTP, code: int) -> None:

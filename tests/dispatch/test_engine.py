@@ -325,7 +325,7 @@ def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailout
 
 
 def test_an_email_that_cannot_be_built_fails_alone_even_when_built_ahead_of_its_turn(
-        settings, smtp_backend, queue_emails, tmp_path):
+        settings, smtp_backend, queue_emails, tmp_path, monkeypatch):
     # One thread builds each next message while the server digests the last one: a build that
     # fails there is that email's failure, reported on its turn, and the batch goes on.
     settings.MEDIA_ROOT = str(tmp_path)
@@ -337,8 +337,22 @@ def test_an_email_that_cannot_be_built_fails_alone_even_when_built_ahead_of_its_
         attachment.emails.add(pk)
         attachment.file.storage.delete(attachment.file.name)  # its file is gone by the time it is sent
 
+    from post_office.dispatch import pool
+
+    built_ahead = []
+    real_prepare = pool.prepare
+
+    def spied_prepare(email, connections):
+        built_ahead.append(email.pk)
+        return real_prepare(email, connections)
+
+    monkeypatch.setattr(pool, "prepare", spied_prepare)
+
     assert send_queued_until_done() == (3, 2, 0)
 
+    # In id order: each broken email came after one that was sent, so it was built while the
+    # server held that one; a broken email sends nothing, so the one after it was not.
+    assert built_ahead == broken
     assert sorted(m.message["Message-ID"] for m in smtp_backend.messages) == sorted(
         Email.objects.filter(id__in=ids).exclude(id__in=broken).values_list("message_id", flat=True))
     for email in Email.objects.filter(id__in=broken):
@@ -365,5 +379,6 @@ def test_a_thread_abandoned_mid_send_gives_back_the_email_it_took_ahead(settings
     assert len(leftovers) == 2 and not any(result.attempted for result in leftovers)
     given_back = {result.email.pk for result in leftovers}
     [in_flight] = [email for email in emails if email.pk not in given_back]
+    smtp_backend.handler.delay = 0  # a message the thread sent after all would be recorded at once
     time.sleep(1.5)  # the reply comes, the abandoned thread goes on: it sends nothing more
     assert [m.message["Message-ID"] for m in smtp_backend.messages] == [in_flight.message_id]

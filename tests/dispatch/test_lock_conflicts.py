@@ -78,10 +78,10 @@ def test_renewal_passes_over_rows_a_write_holds_on_mariadb(on_mariadb, queue_ema
     renewal_passes_over_rows_a_write_holds(queue_emails)
 
 
-def waiting_for_a_lock(exclude_pid: int) -> bool:
+def blocked_by(pid: int) -> bool:
+    """Whether some session waits for a lock that backend ``pid`` holds."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> %s",
-                       [exclude_pid])
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [pid])
         return cursor.fetchone()[0] > 0
 
 
@@ -92,16 +92,18 @@ def test_a_results_write_that_loses_a_deadlock_is_written_again(on_postgres, que
     with other.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         other_pid = cursor.fetchone()[0]
+        # PostgreSQL aborts the session whose deadlock_timeout runs out first: make it the write's.
+        cursor.execute("SET deadlock_timeout = '20s'")
     try:
         caplog.set_level(logging.WARNING, logger="post_office")
         # The write locks the first email (ids in order), then waits for the second...
         write, outcome = in_thread(lambda: record([DeliveryResult(first), DeliveryResult(second)], 2,
                                                   RetryPolicy.from_settings()))
         until = time.monotonic() + 10
-        while not waiting_for_a_lock(other_pid) and time.monotonic() < until:
+        while not blocked_by(other_pid) and time.monotonic() < until:
             time.sleep(0.02)
-        # ...which the other transaction holds, and now it wants the first: a deadlock. The write
-        # waited longer, so PostgreSQL's check (after deadlock_timeout) aborts the write.
+        # ...which the other transaction holds, and now it wants the first: a deadlock, which
+        # PostgreSQL ends by aborting the write (its deadlock_timeout is the shorter).
         lock_row(other, first.pk)
         other.commit()
     finally:

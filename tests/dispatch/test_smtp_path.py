@@ -7,6 +7,7 @@ import re
 import smtplib
 import time
 from email.mime.image import MIMEImage
+from unittest import mock
 
 import pytest
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
@@ -167,6 +168,22 @@ def test_a_client_class_that_sends_its_own_way_keeps_its_sendmail(smtp_backend):
     assert calls == [1]  # after its sendmail, which does not tell when the server holds the message
     [received] = smtp_backend.messages
     assert received.rcpt_tos == ["bob@example.com"]
+    assert "BODY=8BITMIME" in received.mail_options  # its own sendmail spoke
+
+
+def test_a_mocked_smtplib_client_gets_the_message():
+    # What a project's tests do with mock.patch("smtplib.SMTP"): the mock's sendmail is called.
+    client = mock.MagicMock()
+    backend = SMTPBackend(host="127.0.0.1", port=1)
+    backend.connection = client
+    message = EmailMessage("Hi", "x", "Ada <ada@example.com>", ["bob@example.com"])
+
+    assert send_smtp(backend, message) is True
+
+    [call] = client.sendmail.call_args_list
+    sender, recipients, data = call.args
+    assert (sender, recipients) == ("Ada <ada@example.com>", ["bob@example.com"])
+    assert b"Subject: Hi" in data
 
 
 def test_an_invalid_address_raises_the_error_django_raises():

@@ -42,6 +42,7 @@ class Received:
     data: bytes
     connection: int = 0
     peer: tuple | None = None  # (host, port) of the client: one per SMTP connection
+    mail_options: list[str] = field(default_factory=list)  # ESMTP parameters of MAIL FROM, upper case
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -104,7 +105,7 @@ class Handler:
             return "421 closing"
         received = Received(envelope.mail_from, list(envelope.rcpt_tos), raw,
                             connection=getattr(server, "connection_number", 0),
-                            peer=tuple(session.peer or ()))
+                            peer=tuple(session.peer or ()), mail_options=list(envelope.mail_options))
         with self.lock:
             self.messages.append(received)
             if self.out:
