@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.db import connection
 
+from tests.support.services import require
 from tests.support.smtp_sink import SmtpSink
-
-IN_CI = bool(os.environ.get("CI"))
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +40,7 @@ def smtp_backend(settings, smtp_sink):
 
 def _on(vendor: str, name: str, setting: str):
     """The connection, when the test database is ``vendor``'s; else fail under CI, skip elsewhere."""
-    if connection.vendor != vendor:
-        if IN_CI:
-            pytest.fail(f"This test needs {name} (run with POST_OFFICE_TEST_DB={setting}).")
-        pytest.skip(f"needs {name} (POST_OFFICE_TEST_DB={setting})")
+    require(connection.vendor == vendor, f"{name} (run with POST_OFFICE_TEST_DB={setting})")
     return connection
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.support.services import require
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "upstream_3_12"
@@ -138,10 +138,7 @@ def sqlite_db(tmp_path) -> dict:
 
 @pytest.fixture
 def postgres_db():
-    if not postgres_available():
-        if IN_CI:
-            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required under CI.")
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not available")
+    require(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
     import psycopg
 
     name = f"po_upgrade_{uuid.uuid4().hex[:12]}"
@@ -169,10 +166,7 @@ def mariadb_available() -> bool:
 
 @pytest.fixture
 def mariadb_db():
-    if not mariadb_available():
-        if IN_CI:
-            pytest.fail("MariaDB at 127.0.0.1:3306 is required under CI.")
-        pytest.skip("MariaDB at 127.0.0.1:3306 is not available")
+    require(mariadb_available(), "MariaDB at 127.0.0.1:3306")
     import pymysql
     from pymysql.constants import CLIENT
 

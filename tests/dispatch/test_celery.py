@@ -13,8 +13,8 @@ from celery import Celery
 from post_office import mail
 from post_office.models import STATUS, Email, Log
 from post_office.tasks import send_queued_mail
-from tests.conftest import IN_CI
 from tests.support.celery_workers import REDIS_URL, Worker, purge, redis_available
+from tests.support.services import require
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -22,10 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 @pytest.fixture
 def celery_queue():
     """A queue name unique to this test, and this process's Celery app publishing to it."""
-    if not redis_available():
-        if IN_CI:
-            pytest.fail("Celery tests need Redis at 127.0.0.1:6379.")
-        pytest.skip("needs Redis at 127.0.0.1:6379")
+    require(redis_available(), "Redis at 127.0.0.1:6379")
     queue = f"post_office_test_{uuid.uuid4().hex[:8]}"
     app = Celery("post_office_tests", broker=REDIS_URL, set_as_current=False)
     app.conf.update(task_default_queue=queue, task_ignore_result=True, broker_connection_retry_on_startup=False)

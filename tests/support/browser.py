@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.support.services import require
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,11 +23,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 def require_chromium() -> None:
     """Fail under CI, skip elsewhere, when Chromium is missing."""
-    if os.path.exists(CHROMIUM) and shutil.which(CHROMIUM):
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"Chromium is required under CI ({CHROMIUM} is missing: apt-get install -y chromium).")
-    pytest.skip(f"needs Chromium at {CHROMIUM}")
+    require(os.path.exists(CHROMIUM) and bool(shutil.which(CHROMIUM)),
+            f"Chromium at {CHROMIUM} (apt-get install -y chromium)")
 
 
 def screenshot_path(name: str, tmp_path: Path) -> Path:
