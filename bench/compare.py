@@ -181,6 +181,17 @@ def median_run(runs: list[dict | None]) -> dict | None:
     return {**done[len(done) // 2], "rates": [r["rate"] for r in done]}
 
 
+def run_dispatch(package: str, db: Database, sink: Sink, processes: int, threads: int | None = None,
+                 backend: str = "smtp") -> dict | None:
+    """One ``send_queued_mail`` run of ``package``; ``threads`` sets THREADS_PER_PROCESS (None:
+    the bench settings' default). Each configuration gets its own lock file, which
+    django-post_office takes and this package ignores."""
+    env = {} if threads is None else {"BENCH_THREADS": str(threads)}
+    lockfile = str(WORK / f"lock_{package}_{processes}_{threads or 'default'}")
+    return run(package, db, sink, "dispatch", "--processes", str(processes), "--lockfile", lockfile,
+               backend=backend, **env)
+
+
 def dispatch(label: str, dbs: dict, sink: Sink, n: int, processes: int, threads: int,
              backend: str = "smtp") -> dict:
     out = {}
@@ -190,9 +201,7 @@ def dispatch(label: str, dbs: dict, sink: Sink, n: int, processes: int, threads:
         if queued is None:
             out[package] = None
             continue
-        lockfile = str(WORK / f"lock_{package}_{processes}_{threads}")
-        result = run(package, dbs[package], sink, "dispatch", "--processes", str(processes),
-                     "--lockfile", lockfile, backend=backend, BENCH_THREADS=str(threads))
+        result = run_dispatch(package, dbs[package], sink, processes, threads, backend=backend)
         if result is not None and backend == "dummy":
             if result["statuses"].get("sent") != n:
                 ERRORS.append(f"{dbs[package].vendor}/{package} {label}: queued {n}, statuses {result['statuses']}")
@@ -279,8 +288,7 @@ def bench_database(vendor: str, sink: Sink) -> dict:
         for key in ("RSS_SMALL", "RSS_LARGE"):
             n = size(key)
             run("ours", dbs["ours"], sink, "queue", "--n", str(n), backend="dummy")
-            out = run("ours", dbs["ours"], sink, "dispatch", "--processes", "1",
-                      "--lockfile", str(WORK / "lock_rss"), backend="dummy")
+            out = run_dispatch("ours", dbs["ours"], sink, 1, backend="dummy")
             results["rss"][str(n)] = out
             if out:
                 say(f"  peak RSS dispatching {n:>7} (dummy backend, 1 process): {out['maxrss_kb'] / 1024:.1f} MB"

@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from compare import OURS_PY, WORK, one_target_arguments, run, say, scratch_for_ours
+from compare import OURS_PY, one_target_arguments, run, run_dispatch, say, scratch_for_ours
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -59,8 +59,7 @@ def main() -> int:
             if run("ours", db, sink, "queue", "--n", str(args.n)) is None:
                 return 1
             server, sink_cpu = cpu_seconds(is_postgres), cpu_seconds(is_sink)
-            dispatched = run("ours", db, sink, "dispatch", "--processes", "1", "--lockfile",
-                             str(WORK / "lock"), BENCH_THREADS=str(args.threads))
+            dispatched = run_dispatch("ours", db, sink, processes=1, threads=args.threads)
             if dispatched is None:
                 return 1
             server, sink_cpu = cpu_seconds(is_postgres) - server, cpu_seconds(is_sink) - sink_cpu

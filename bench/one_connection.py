@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 import sys
 
-from compare import OURS_PY, WORK, one_target_arguments, run, say, scratch_for_ours
+from compare import OURS_PY, one_target_arguments, run, run_dispatch, say, scratch_for_ours
 
 
 def main() -> int:
@@ -28,8 +28,7 @@ def main() -> int:
             sink.new_messages()  # only this round's messages are counted
             raw = run("ours", db, sink, "raw_smtp", "--n", str(args.n))
             queued = run("ours", db, sink, "queue", "--n", str(args.n))
-            dispatched = run("ours", db, sink, "dispatch", "--processes", "1", "--lockfile",
-                             str(WORK / "lock"), BENCH_THREADS="1")
+            dispatched = run_dispatch("ours", db, sink, processes=1, threads=1)
             if None in (raw, queued, dispatched):
                 return 1
             arrived = len({m["message_id"] for m in sink.new_messages()})
