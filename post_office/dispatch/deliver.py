@@ -17,7 +17,7 @@ from ..models import Email
 from ..rendering.message import build_message
 from ..suppression import refused as refused_recipients
 from .claim import HAS_ATTACHMENTS
-from .smtp import Envelope, envelope, is_stock_smtp, send_smtp, with_random_boundaries
+from .smtp import Envelope, envelope_of, is_stock_smtp, send_smtp, with_random_boundaries
 
 logger = logging.getLogger("post_office")
 
@@ -126,7 +126,7 @@ def prepare(email: Email, connections: Connections) -> Prepared:
         message = build_message(email, attachments=email.attachments.all() if has_any else ())
         _build_with_random_boundaries(message)
         if is_stock_smtp(connections.peek(email.backend_alias or "default")):
-            return Prepared(message, envelope(message))
+            return Prepared(message, envelope_of(message))
     except Exception as exc:  # noqa: BLE001 - any rendering failure is this email's failure
         return Prepared(error=exc)
     return Prepared(message)
@@ -171,7 +171,7 @@ def _send(prepared: Prepared, connection, while_waiting: Callable[[], None] | No
     message = prepared.message
     if is_stock_smtp(connection):
         if prepared.envelope is None:
-            prepared.envelope = envelope(message)
+            prepared.envelope = envelope_of(message)
         return send_smtp(connection, message, prepared.envelope, while_waiting)
     message.connection = connection
     return message.send()

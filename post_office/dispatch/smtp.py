@@ -58,7 +58,7 @@ class Envelope:
     data: bytes
 
 
-def envelope(message: EmailMessage) -> Envelope | None:
+def envelope_of(message: EmailMessage) -> Envelope | None:
     """The envelope Django's SMTP backend would send ``message`` in; None when it has nobody to
     send to. Raises what the backend raises for an address it cannot encode."""
     recipients = message.recipients()
@@ -72,26 +72,26 @@ def envelope(message: EmailMessage) -> Envelope | None:
                     [_sanitized(address, encoding) for address in recipients], data)
 
 
-def send_smtp(backend: SMTPBackend, message: EmailMessage, prepared: Envelope | None = None,
+def send_smtp(backend: SMTPBackend, message: EmailMessage, envelope: Envelope | None = None,
               while_waiting: Callable[[], None] | None = None) -> bool:
     """Send ``message`` over ``backend``'s connection; False when there was nobody to send to,
     or the server refused and the backend is ``fail_silently``.
 
-    ``prepared``: ``envelope(message)``, when the caller built it already. ``while_waiting`` runs
+    ``envelope``: ``envelope_of(message)``, when the caller built it already. ``while_waiting`` runs
     once the message is written, while the server digests it (it must not raise).
 
     The caller owns the connection: it is opened here if it is not, and left open for the next
     message (``send_messages`` would close a connection it opened itself).
     """
-    prepared = prepared or envelope(message)
-    if prepared is None:
+    envelope = envelope or envelope_of(message)
+    if envelope is None:
         return False
     if backend.connection is None:
         backend.open()
         if backend.connection is None:
             return False  # fail_silently, and the server could not be reached
     try:
-        transact(backend.connection, prepared, while_waiting)
+        transact(backend.connection, envelope, while_waiting)
     except smtplib.SMTPException:
         if not backend.fail_silently:
             raise
@@ -99,27 +99,27 @@ def send_smtp(backend: SMTPBackend, message: EmailMessage, prepared: Envelope | 
     return True
 
 
-def transact(client: smtplib.SMTP, prepared: Envelope, while_waiting: Callable[[], None] | None = None) -> None:
-    """``client.sendmail(prepared.sender, prepared.recipients, prepared.data)``: the same
+def transact(client: smtplib.SMTP, envelope: Envelope, while_waiting: Callable[[], None] | None = None) -> None:
+    """``client.sendmail(envelope.sender, envelope.recipients, envelope.data)``: the same
     commands, the same errors, the same recovery (RSET, or closing after a 421).
 
     A client that changes how mail is sent (its own ``sendmail``, ``mail``, ``rcpt`` or ``data``,
     or a mock of smtplib) gets its own ``sendmail``, and ``while_waiting`` runs after it.
     """
     if not _sends_like_smtplib(client):
-        client.sendmail(prepared.sender, prepared.recipients, prepared.data)
+        client.sendmail(envelope.sender, envelope.recipients, envelope.data)
         if while_waiting is not None:
             while_waiting()
         return
     client.ehlo_or_helo_if_needed()
-    size = f" size={len(prepared.data)}" if client.does_esmtp and client.has_extn("size") else ""
-    client.putcmd("mail", f"FROM:{_quoted(prepared.sender)}{size}")
+    size = f" size={len(envelope.data)}" if client.does_esmtp and client.has_extn("size") else ""
+    client.putcmd("mail", f"FROM:{_quoted(envelope.sender)}{size}")
     code, reply = client.getreply()
     if code != 250:
         _recover(client, code)
-        raise smtplib.SMTPSenderRefused(code, reply, prepared.sender)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope.sender)
     refused = {}
-    for recipient in prepared.recipients:
+    for recipient in envelope.recipients:
         client.putcmd("rcpt", f"TO:{_quoted(recipient)}")
         code, reply = client.getreply()
         if code not in (250, 251):
@@ -127,14 +127,14 @@ def transact(client: smtplib.SMTP, prepared: Envelope, while_waiting: Callable[[
         if code == 421:
             client.close()
             raise smtplib.SMTPRecipientsRefused(refused)
-    if len(refused) == len(prepared.recipients):
+    if len(refused) == len(envelope.recipients):
         _reset(client)
         raise smtplib.SMTPRecipientsRefused(refused)
     client.putcmd("data")
     code, reply = client.getreply()
     if code != 354:
         raise smtplib.SMTPDataError(code, reply)
-    client.send(_dot_stuffed(prepared.data))
+    client.send(_dot_stuffed(envelope.data))
     if while_waiting is not None:
         while_waiting()
     code, reply = client.getreply()
