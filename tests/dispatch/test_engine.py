@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.base import ContentFile
@@ -295,6 +296,24 @@ class PacedBackend(locmem.EmailBackend):
         return super().send_messages(messages)
 
 
+class ClockWithoutWrites:
+    """The pipeline's clock with the time spent in hidden writes taken out: to the pipeline those
+    writes take no time at all, however loaded the machine that runs the test."""
+
+    def __init__(self) -> None:
+        self.hidden = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() - self.hidden
+
+    def hide(self, write):
+        started = time.monotonic()
+        try:
+            return write()
+        finally:
+            self.hidden += time.monotonic() - started
+
+
 def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailoutbox, queue_emails, monkeypatch):
     """The early start follows the writes' pace both ways: slow writes start at half of
     RESULTS_FLUSH_SIZE, and once writes are quick again they wait for (nearly) all of it."""
@@ -306,12 +325,18 @@ def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailout
                             "BACKENDS": {"default": f"{__name__}.PacedBackend"}}
     queue_emails(800)
     real_record, writes = pipeline.record, []
+    # The quick writes are made instant on the pipeline's clock: how long a real write takes on
+    # a loaded machine (40 rows on MariaDB beside another test worker) is not this test's subject.
+    clock = ClockWithoutWrites()
+    monkeypatch.setattr(pipeline, "time", SimpleNamespace(monotonic=clock.monotonic))
 
     def record_slowly_at_first(results, *args, **kwargs):
         if len(writes) < 6:
             time.sleep(0.08)  # a slow database: ~80 emails are sent meanwhile
+            writes.append(len(results))
+            return real_record(results, *args, **kwargs)
         writes.append(len(results))
-        return real_record(results, *args, **kwargs)
+        return clock.hide(lambda: real_record(results, *args, **kwargs))
 
     monkeypatch.setattr(pipeline, "record", record_slowly_at_first)
     assert send_queued_until_done() == (800, 0, 0)
@@ -320,8 +345,8 @@ def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailout
     # Early: at the floor of 20 when the sends keep their pace (on a loaded machine they send
     # fewer emails per slow write, and the writes start a little later).
     assert slow and all(n < flush_size for n in slow) and sum(slow) / len(slow) <= 0.7 * flush_size, writes
-    # Back well above that (about 36 of 40 here: a quick write still sees a few sends).
-    assert fast and sum(fast) / len(fast) > 0.75 * flush_size, writes
+    # Back to (nearly) all of it: an instant write leaves nothing to start early for.
+    assert fast and sum(fast) / len(fast) >= 0.9 * flush_size, writes
 
 
 def test_an_email_that_cannot_be_built_fails_alone_even_when_built_ahead_of_its_turn(
