@@ -35,6 +35,10 @@ class SlowSMTPBackend(smtp.EmailBackend):
         return super().send_messages(email_messages)
 
 
+class SlowerSMTPBackend(SlowSMTPBackend):
+    DELAY = 0.5
+
+
 @pytest.fixture
 def configure(settings, smtp_backend):
     """``configure(KEY=value, ...)``: POST_OFFICE settings on top of the SMTP sink backend."""
@@ -65,8 +69,9 @@ def test_batch_size_limits_one_batch(configure, smtp_backend):
 
 
 def test_batch_delivery_timeout_returns_unstarted_emails_to_the_queue(configure, smtp_backend, settings):
-    configure(BATCH_DELIVERY_TIMEOUT=0.25, THREADS_PER_PROCESS=1,
-              BACKENDS={"default": "tests.test_settings.SlowSMTPBackend"})
+    # Sends start at 0, 0.5 and 1.0 s; the fourth would start at 1.5 s, after the deadline.
+    configure(BATCH_DELIVERY_TIMEOUT=1.2, THREADS_PER_PROCESS=1,
+              BACKENDS={"default": "tests.test_settings.SlowerSMTPBackend"})
     queue(4)
 
     sent, failed, requeued = mail.send_queued()

@@ -89,10 +89,10 @@ def test_find_read_download_and_requeue_in_the_browser(console, smtp_backend, tm
     shoot(page, "console-detail.png", tmp_path)
 
     # The per-view switch loads remote images (here: the tracker on the stand-in host).
-    page.check("[data-testid=po-remote-images]")
+    with page.expect_request(lambda r: r.url.startswith("http://127.0.0.2:9/pixel.gif"), timeout=15_000):
+        page.check("[data-testid=po-remote-images]")
     page.wait_for_function("() => document.querySelector('iframe[data-testid=po-preview]').src.includes('remote=1')")
     frame.locator("img[alt=tracker]").wait_for()
-    page.wait_for_timeout(300)
     assert any(url.startswith("http://127.0.0.2:9/pixel.gif") for url in console.foreign_requests())
     page.uncheck("[data-testid=po-remote-images]")
     console.requests.clear()

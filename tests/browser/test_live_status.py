@@ -22,7 +22,7 @@ def test_status_and_timeline_update_in_place_until_the_email_is_final(console, s
     page.evaluate("window.__loadedOnce = true")  # gone if the page reloads instead of swapping
 
     assert mail.send_queued() == (1, 0, 0)
-    page.wait_for_selector("[data-testid=po-live-status][data-final='1']", timeout=10_000)
+    page.wait_for_selector("[data-testid=po-live-status][data-final='1']", timeout=30_000)
     assert "sent" in status.inner_text().lower()
     assert status.get_attribute("hx-trigger") is None  # polling stopped
     page.click("[data-testid=po-tab-logs]")

@@ -61,16 +61,19 @@ def test_worker_delivers_emails_queued_with_celery_enabled_within_seconds(
     queued_at = time.monotonic()
     for n in range(3):
         mail.send(f"user{n}@example.com", "shop@example.com", subject=f"Order {n}", message="Thanks")
-    assert sink.wait_for(3, timeout=15) == 3
+    assert sink.wait_for(3, timeout=60) == 3
     delivered_in = time.monotonic() - queued_at
 
-    assert delivered_in < 10
+    # Nothing else sends here: the task queued on commit did it, within seconds (a generous bound
+    # for a loaded CI machine; the worker itself was up before the emails were queued).
+    assert delivered_in < 30
     assert sorted(line["subject"] for line in sink.lines()) == ["Order 0", "Order 1", "Order 2"]
     assert _wait_until(lambda: Email.objects.filter(status=STATUS.sent).count() == 3)
 
 
 def test_two_workers_at_once_send_nothing_twice(on_postgres, settings, workers, sink_process, queue_emails):
-    sink = sink_process()
+    # 5 ms per message: one worker alone needs well over the time both take to start their task.
+    sink = sink_process(delay=0.005)
     pair = workers(2, sink.port)
     total = 2000
     queue_emails(total)
@@ -82,11 +85,13 @@ def test_two_workers_at_once_send_nothing_twice(on_postgres, settings, workers, 
     seen = sink.message_ids()
     assert len(seen) == total and sum(seen.values()) == total
     assert Log.objects.filter(status=STATUS.sent).count() == total
-    # Each task logs its return value, (sent, failed, requeued).
-    sent_by = [sum(int(n) for n in re.findall(r"send_queued_mail\[[\w-]+\] succeeded in [\d.]+s: \((\d+), 0, 0\)",
-                                                w.output())) for w in pair]
-    assert sum(sent_by) == total
-    assert min(sent_by) > 0, sent_by  # both really worked the queue
+    # Each task logs its return value, (sent, failed, requeued), once it has closed its run.
+    def sent_by() -> list[int]:
+        return [sum(int(n) for n in re.findall(r"send_queued_mail\[[\w-]+\] succeeded in [\d.]+s: \((\d+), 0, 0\)",
+                                                 w.output())) for w in pair]
+
+    assert _wait_until(lambda: sum(sent_by()) == total, timeout=60), sent_by()
+    assert min(sent_by()) > 0, sent_by()  # both really worked the queue
 
 
 def _wait_until(condition, timeout: float = 10) -> bool:

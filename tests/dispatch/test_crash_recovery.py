@@ -45,10 +45,9 @@ def kill_one_mid_batch_then_recover(total: int, test_db_name, sink_process, queu
             time.sleep(0.01)
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=10)
-        time.sleep(0.2)  # let the sink finish writing what it accepted before the kill
+        accepted = set(_once_settled(sink))
 
         held = dict(Email.objects.queued().exclude(lease_token="").values_list("message_id", "id"))
-        accepted = set(sink.message_ids())
         recorded = set(Email.objects.filter(status=STATUS.sent).values_list("message_id", flat=True))
         unrecorded = accepted - recorded
         assert held, "the kill must land mid-batch: some emails still claimed by the dead dispatcher"
@@ -56,8 +55,10 @@ def kill_one_mid_batch_then_recover(total: int, test_db_name, sink_process, queu
         # The window the engine documents: RESULTS_FLUSH_SIZE + THREADS_PER_PROCESS per dead process.
         assert len(unrecorded) <= FLUSH + THREADS
 
-        # Started at once: they must outlive the dead claim's lease and pick its emails up.
-        survivors = [start_dispatcher(test_db_name, sink.port, SETTINGS) for _ in range(2)]
+        # Started at once: they must outlive the dead claim's lease and pick its emails up. Their
+        # own leases are long, so a survivor starved of CPU keeps its claims from the other one.
+        survivors = [start_dispatcher(test_db_name, sink.port, {**SETTINGS, "LEASE_DURATION": 60})
+                     for _ in range(2)]
         for survivor in survivors:
             finish(survivor, timeout=180)
     finally:
@@ -72,3 +73,16 @@ def kill_one_mid_batch_then_recover(total: int, test_db_name, sink_process, queu
     assert Email.objects.filter(status=STATUS.sent).count() == total
     assert Email.objects.filter(id__in=held.values(), status=STATUS.sent).count() == len(held)
     assert set(Log.objects.values("email_id").annotate(n=Count("id")).values_list("n", flat=True)) == {1}
+
+
+def _once_settled(sink, quiet: float = 0.5, timeout: float = 10) -> dict[str, int]:
+    """The sink's Message-IDs once it has written what it accepted before the kill (nothing new
+    for ``quiet`` seconds)."""
+    seen, deadline = sink.message_ids(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = sink.message_ids()
+        if now == seen:
+            break
+        seen = now
+    return seen

@@ -199,9 +199,9 @@ def test_a_database_connection_dropped_between_batches_is_replaced(settings, smt
 
 
 def test_each_thread_reuses_one_connection_for_its_whole_batch(settings, smtp_backend, queue_emails):
-    # 10 ms per message: no thread can send the whole batch before the others have started (on a
-    # loaded machine one did, and only one connection was opened).
-    smtp_backend.handler.delay = 0.01
+    # 30 ms per message: no thread can send the whole batch (1.8 s alone) before the others have
+    # started (with 10 ms, a loaded machine once let one thread do it all on one connection).
+    smtp_backend.handler.delay = 0.03
     settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 3, "BATCH_SIZE": 60}
     queue_emails(60)
 
@@ -213,8 +213,10 @@ def test_each_thread_reuses_one_connection_for_its_whole_batch(settings, smtp_ba
 
 
 def test_batch_delivery_timeout_releases_unsent_emails_to_the_queue(settings, smtp_backend, queue_emails):
-    smtp_backend.handler.delay = 0.05  # a slow server: 20 messages/s per connection
-    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 2, "BATCH_DELIVERY_TIMEOUT": 0.4,
+    # A slow server, 5 messages/s per connection: the 60 need 6 s, the deadline comes after 1.5 s
+    # (long enough for a loaded machine to start the first sends).
+    smtp_backend.handler.delay = 0.2
+    settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 2, "BATCH_DELIVERY_TIMEOUT": 1.5,
                             "LOG_LEVEL": 2}
     ids = queue_emails(60)
 
@@ -280,6 +282,8 @@ def test_slow_writes_start_early_and_keep_the_duplicate_window(settings, mailout
         return real_record(results, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "record", slow_record)
+    # No write for want of results on a machine too loaded to deliver any for a tick (0.5 s).
+    monkeypatch.setattr(pipeline, "TICK_SECONDS", 30)
     assert send_queued_until_done() == (400, 0, 0)
 
     assert len(mailoutbox) == 400 and sum(writes) == 400
@@ -297,21 +301,23 @@ class PacedBackend(locmem.EmailBackend):
 
 
 class ClockWithoutWrites:
-    """The pipeline's clock with the time spent in hidden writes taken out: to the pipeline those
-    writes take no time at all, however loaded the machine that runs the test."""
+    """The pipeline's clock, stopped from the start of a hidden write until the pipeline next reads
+    it (the write's end, in ``_plan_next_flush``): to the pipeline those writes take no time at
+    all, however loaded the machine that runs the test."""
 
     def __init__(self) -> None:
         self.hidden = 0.0
+        self.stopped_at: float | None = None
 
     def monotonic(self) -> float:
-        return time.monotonic() - self.hidden
+        now = time.monotonic()
+        if self.stopped_at is not None:
+            self.hidden += now - self.stopped_at
+            self.stopped_at = None
+        return now - self.hidden
 
-    def hide(self, write):
-        started = time.monotonic()
-        try:
-            return write()
-        finally:
-            self.hidden += time.monotonic() - started
+    def stop(self) -> None:
+        self.stopped_at = time.monotonic()
 
 
 def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailoutbox, queue_emails, monkeypatch):
@@ -335,10 +341,12 @@ def test_writes_wait_for_more_results_again_once_they_are_fast(settings, mailout
             time.sleep(0.08)  # a slow database: ~80 emails are sent meanwhile
             writes.append(len(results))
             return real_record(results, *args, **kwargs)
+        clock.stop()
         writes.append(len(results))
-        return clock.hide(lambda: real_record(results, *args, **kwargs))
+        return real_record(results, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "record", record_slowly_at_first)
+    monkeypatch.setattr(pipeline, "TICK_SECONDS", 30)  # as above: no partial write for a stall
     assert send_queued_until_done() == (800, 0, 0)
 
     slow, fast = writes[2:6], writes[8:-2]
@@ -388,13 +396,13 @@ def test_an_email_that_cannot_be_built_fails_alone_even_when_built_ahead_of_its_
 def test_a_thread_abandoned_mid_send_gives_back_the_email_it_took_ahead(settings, smtp_backend, queue_emails):
     from post_office.dispatch.pool import DeliveryPool
 
-    smtp_backend.handler.delay = 1.0  # the server holds the first message for a second
+    smtp_backend.handler.hold = held = threading.Event()  # the server holds the first message
     queue_emails(3)
     emails = claim_batch(new_lease_token(), 3)
     pool = DeliveryPool(1, threading.Event(), threading.Semaphore(10))
     pool.submit(emails, time.monotonic() + 60)
     # The thread is sending one email, and took the next ahead of its turn while the server holds it.
-    until = time.monotonic() + 5
+    until = time.monotonic() + 10
     while pool.backlog() > 1 and time.monotonic() < until:
         time.sleep(0.01)
     assert pool.backlog() == 1
@@ -404,6 +412,8 @@ def test_a_thread_abandoned_mid_send_gives_back_the_email_it_took_ahead(settings
     assert len(leftovers) == 2 and not any(result.attempted for result in leftovers)
     given_back = {result.email.pk for result in leftovers}
     [in_flight] = [email for email in emails if email.pk not in given_back]
-    smtp_backend.handler.delay = 0  # a message the thread sent after all would be recorded at once
-    time.sleep(1.5)  # the reply comes, the abandoned thread goes on: it sends nothing more
+    held.set()  # the reply comes, the abandoned thread goes on: it must send nothing more
+    [thread] = pool._threads
+    thread.join(10)
+    assert not thread.is_alive()
     assert [m.message["Message-ID"] for m in smtp_backend.messages] == [in_flight.message_id]

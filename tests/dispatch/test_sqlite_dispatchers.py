@@ -18,7 +18,8 @@ def test_two_dispatcher_processes_on_sqlite_send_nothing_twice(test_db_name, sin
         pytest.skip("the SQLite claim path (make test runs it in the SQLite pass only)")
     total = 2000
     queue_emails(total)
-    sink = sink_process()
+    # 5 ms per message: one dispatcher alone would need over 5 s, far more than the other's start-up.
+    sink = sink_process(delay=0.005)
     settings = {"BATCH_SIZE": 50, "THREADS_PER_PROCESS": 2}
     dispatchers = [start_dispatcher(test_db_name, sink.port, settings) for _ in range(2)]
     try:

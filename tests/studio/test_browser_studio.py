@@ -72,13 +72,21 @@ def preview_frame(page, language_label: str):
     page.wait_for_selector(f"#po-studio-preview h3:has-text('{language_label}')")
     handle = page.wait_for_selector("#po-studio-preview iframe.po-preview-frame")
     frame = handle.content_frame()
-    frame.wait_for_load_state()
+    # Not the blank document a new iframe starts with: the preview itself, loaded.
+    frame.wait_for_function("() => location.href !== 'about:blank' && document.readyState === 'complete'")
     return frame
 
 
 def image_loaded(frame) -> bool:
-    image = frame.wait_for_selector("img")
-    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+    """Whether the frame's image loads and decodes (waiting for it, up to the page's timeout)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        frame.wait_for_function("() => { const img = document.querySelector('img');"
+                                " return img !== null && img.complete && img.naturalWidth > 0; }")
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 ENGLISH_HTML = '{% load post_office %}<h1>Spring sale</h1><p>Hi {{ name }}!</p>' \
@@ -190,7 +198,7 @@ def studio_page_problems(page, watch: Watch, url: str, html: str) -> list[str]:
     frame_src = page.get_attribute("#po-studio-preview iframe.po-preview-frame", "src")
     # What a curious reviewer would click; the sandbox has no popups, forms or top navigation.
     for clickable in frame.locator("a[href], button, input[type=submit]").all()[:2]:
-        clickable.click(timeout=1_000, no_wait_after=True, force=True)
+        clickable.click(timeout=5_000, no_wait_after=True, force=True)
     page.wait_for_timeout(40)  # let zero-delay timers and meta refreshes fire
     found = watch.problems(url, allowed_frame=lambda u: u == watch.base_url + frame_src)
     # Shown as text: the rendered plain text and subject are the payload, character for character.
@@ -202,14 +210,27 @@ def studio_page_problems(page, watch: Watch, url: str, html: str) -> list[str]:
     return found
 
 
+def payload_findings(page, watch: Watch, url: str, html: str) -> list[str]:
+    """``studio_page_problems``, with one more try for a page that only timed out: on a loaded
+    machine a slow render is not a hijack, while a hijack leaves traces or times out again."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for last_try in (False, True):
+        try:
+            return studio_page_problems(page, watch, url, html)
+        except PlaywrightError as exc:  # a hijacked page times out: a finding, not a crash
+            # Frames the server itself serves (the preview) are expected; anything else is a trace.
+            traces = watch.problems(url, allowed_frame=lambda u: u.startswith(watch.base_url + "/"))
+            if traces or last_try:
+                return [f"browser: {exc.message.splitlines()[0]}", *traces]
+    raise AssertionError("unreachable")
+
+
 def test_corpus_in_template_source_runs_nothing_navigates_nowhere_and_leaks_nothing(browser_page, studio_server):
     """Every payload of tests/data/xss/ as a template's subject, text and HTML: the change page
     (source in the editor, rendered subject and text, the sandboxed HTML preview) runs no script,
     navigates nowhere and requests nothing off the server, even when its links are clicked."""
-    from playwright.sync_api import Error as PlaywrightError
-
     page = browser_page
-    page.set_default_timeout(5_000)
     watch = Watch(page, studio_server.url)
     problems: dict[str, list[str]] = {}
     with OffServerHost() as attacker:
@@ -219,10 +240,7 @@ def test_corpus_in_template_source_runs_nothing_navigates_nowhere_and_leaks_noth
         assert len(stored) >= 60
         for name, html, template in stored:
             url = f"{studio_server.url}/admin/post_office/emailtemplate/{template.pk}/change/"
-            try:
-                found = studio_page_problems(page, watch, url, html)
-            except PlaywrightError as exc:  # a hijacked page times out: a finding, not a crash
-                found = [f"browser: {exc.message.splitlines()[0]}", *watch.problems(url, lambda u: False)]
+            found = payload_findings(page, watch, url, html)
             if found:
                 problems[name] = found
                 if len(problems) == 3:  # a broken defence fails many payloads: report, don't wait on all

@@ -30,7 +30,8 @@ def purge(queue: str) -> None:
 
 
 class Worker:
-    """``celery -A demo worker --pool=solo -Q <queue>``, logging to ``log``."""
+    """``celery -A demo worker --pool=solo -Q <queue>``, logging to ``log``. It reserves one task
+    at a time, so of two tasks queued back to back each of two workers takes one."""
 
     def __init__(self, name: str, queue: str, db_name: str, smtp_port: int, log: Path) -> None:
         self.log = log
@@ -38,7 +39,7 @@ class Worker:
                    CELERY_BROKER_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="demo.settings")
         args = [sys.executable, "-m", "celery", "-A", "demo", "worker", "--pool=solo", "-Q", queue,
                 "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "--loglevel=INFO"]
+                "--prefetch-multiplier=1", "--loglevel=INFO"]
         self._handle = log.open("w")
         self.process = subprocess.Popen(args, cwd=REPO, env=env, stdout=self._handle, stderr=subprocess.STDOUT)
 

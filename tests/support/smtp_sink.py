@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import email
 import email.policy
+import errno
 import json
 import os
 import signal
@@ -49,6 +50,11 @@ class Received:
         return email.message_from_bytes(self.data, policy=email.policy.default)
 
 
+HOLD_LIMIT_SECONDS = 10
+# How long start() gives aiosmtpd's thread to come up, and its probe connection to be counted.
+START_SECONDS = 30
+
+
 @dataclass
 class Handler:
     messages: list[Received] = field(default_factory=list)
@@ -58,6 +64,9 @@ class Handler:
     connections: int = 0
     refused: int = 0
     delay: float = 0.0  # seconds before answering each DATA: a slow server, without blocking others
+    # Set: each DATA waits for it before it is recorded and answered (10 s at most, then a 451),
+    # so a test decides when the server lets go of a message instead of guessing at timing.
+    hold: threading.Event | None = None
 
     def connection_opened(self, refuse_every: int) -> tuple[int, bool]:
         """Number the new connection; True when it is to be refused."""
@@ -87,6 +96,8 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold is not None and not await asyncio.to_thread(self.hold.wait, HOLD_LIMIT_SECONDS):
+            return "451 4.3.0 Held by the test and never released"
         raw = envelope.original_content or envelope.content
         # The headers alone: the sink is the benchmark's ceiling, and parsing the body as well cost
         # it a tenth of its CPU per message. Received.message parses the whole message for tests.
@@ -162,11 +173,16 @@ class SmtpSink:
     """``with SmtpSink() as sink:`` a live server on 127.0.0.1:<sink.port>."""
 
     def __init__(self, refuse_every: int = 0, out: str | None = None, port: int = 0,
-                 delay: float = 0.0) -> None:
-        self.handler = Handler(out=out, delay=delay)
-        self.controller = SinkController(
-            self.handler, refuse_every=refuse_every, hostname="127.0.0.1", port=port or _free_port(),
-            data_size_limit=50 * 1024 * 1024,
+                 delay: float = 0.0, hold: threading.Event | None = None) -> None:
+        self.handler = Handler(out=out, delay=delay, hold=hold)
+        self.refuse_every, self.fixed_port = refuse_every, port
+        self.controller = self._controller()
+
+    def _controller(self) -> SinkController:
+        return SinkController(
+            self.handler, refuse_every=self.refuse_every, hostname="127.0.0.1",
+            port=self.fixed_port or _free_port(), data_size_limit=50 * 1024 * 1024,
+            ready_timeout=START_SECONDS,
         )
 
     @property
@@ -187,8 +203,22 @@ class SmtpSink:
         return self.handler.refused
 
     def start(self) -> SmtpSink:
-        self.controller.start()
-        with self.handler.lock:  # forget aiosmtpd's own start-up probe connection
+        for attempt in range(1, 6):
+            try:
+                self.controller.start()
+                break
+            except OSError as exc:
+                # The free port was taken between the probe and the bind (another test process
+                # looking for one at the same moment): try another, unless the caller chose it.
+                if self.fixed_port or exc.errno != errno.EADDRINUSE or attempt == 5:
+                    raise
+                self.controller = self._controller()
+        # Forget aiosmtpd's own start-up probe: it is counted once its connection is made, which
+        # on a loaded machine may come after start() returns.
+        deadline = time.monotonic() + START_SECONDS
+        while self.handler.connections < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with self.handler.lock:
             self.handler.connections = self.handler.refused = 0
         return self
 
