@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -73,20 +74,32 @@ def preview_frame(page, language_label: str):
     handle = page.wait_for_selector("#po-studio-preview iframe.po-preview-frame")
     frame = handle.content_frame()
     # Not the blank document a new iframe starts with: the preview itself, loaded.
-    frame.wait_for_function("() => location.href !== 'about:blank' && document.readyState === 'complete'")
+    assert frame_until(frame, "() => location.href !== 'about:blank' && document.readyState === 'complete'")
     return frame
 
 
-def image_loaded(frame) -> bool:
-    """Whether the frame's image loads and decodes (waiting for it, up to the page's timeout)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def frame_until(frame, predicate: str, timeout: float = 15) -> bool:
+    """Whether ``predicate`` (JavaScript) comes true in ``frame`` within ``timeout`` seconds, asked
+    from here: the preview's sandbox runs no script, so Playwright's in-page polling
+    (wait_for_function's animation frames and timers) never fires in it."""
+    from playwright.sync_api import Error as PlaywrightError
 
-    try:
-        frame.wait_for_function("() => { const img = document.querySelector('img');"
-                                " return img !== null && img.complete && img.naturalWidth > 0; }")
-    except PlaywrightTimeout:
-        return False
-    return True
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if frame.evaluate(predicate):
+                return True
+        except PlaywrightError:  # between two documents: no context to evaluate in for a moment
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def image_loaded(frame) -> bool:
+    """Whether the frame's image loads and decodes (waiting for it up to 15 s)."""
+    return frame_until(frame, "() => { const img = document.querySelector('img');"
+                              " return img !== null && img.complete && img.naturalWidth > 0; }")
 
 
 ENGLISH_HTML = '{% load post_office %}<h1>Spring sale</h1><p>Hi {{ name }}!</p>' \
@@ -188,6 +201,39 @@ def test_marketer_writes_previews_sends_exports_reimports_and_restores(browser_p
     latest = EmailTemplateVersion.objects.filter(template_name="spring_sale").order_by("-number").first()
     assert latest.comment == "Restored version 1"
     assert page.locator(f"tr[data-version='{latest.number}'] >> text=Restored version 1").is_visible()
+
+
+def test_a_form_too_large_to_post_is_stopped_on_the_page_naming_its_largest_field(browser_page, settings):
+    """Past DATA_UPLOAD_MAX_MEMORY_SIZE Django answers a bare 400 and the edits are gone from the
+    screen: the editor says so before posting, names the field and its tab, and keeps the page."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50_000
+    default = EmailTemplate.objects.create(name="newsletter", subject="News", content="Hi", html_content="<p>Hi</p>")
+    EmailTemplate.objects.create(name="newsletter", language="id", default_template=default,
+                                 subject="Berita", content="Hai", html_content="<p>Hai</p>")
+    page = browser_page
+    page.goto(f"/admin/post_office/emailtemplate/{default.pk}/change/")
+    page.click("#tabs-items >> text=Indonesian")
+    change_url = page.url
+    field = page.locator("#id_translated_templates-0-html_content")
+    huge = "<p>" + "Berita hari ini. " * 4_000 + "</p>"  # 68 KB
+    field.fill(huge)
+    posts: list[str] = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+
+    page.click("button[name=_continue]")
+
+    alert = page.locator("#po-size-alert")
+    alert.wait_for(state="visible")
+    text = alert.inner_text()
+    assert "Indonesian (id): HTML content" in text, text
+    assert "accepts at most 49 KB (DATA_UPLOAD_MAX_MEMORY_SIZE)" in text  # 50,000 bytes
+    assert posts == [] and page.url == change_url
+    assert field.input_value() == huge  # nothing lost
+    assert EmailTemplate.objects.get(language="id").html_content == "<p>Hai</p>"
+
+    field.fill("<p>Hai lagi</p>")  # small enough again: it saves
+    save_and_continue(page)
+    assert EmailTemplate.objects.get(language="id").html_content == "<p>Hai lagi</p>"
 
 
 def studio_page_problems(page, watch: Watch, url: str, html: str) -> list[str]:

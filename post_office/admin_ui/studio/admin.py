@@ -51,6 +51,7 @@ class EmailTemplateStudioAdmin(ModelAdmin, ImportExportModelAdmin):
 
     class Media:
         css = {"all": ("post_office/studio/studio.css",)}
+        js = ("post_office/studio/size_guard.js",)
 
     # --- permissions ----------------------------------------------------------------------------
     def has_import_permission(self, request: HttpRequest) -> bool:
@@ -136,6 +137,11 @@ class EmailTemplateStudioAdmin(ModelAdmin, ImportExportModelAdmin):
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = {**(extra_context or {}), **views.studio_context(self, request, object_id)}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], add: bool = False,
+                           change: bool = False, form_url: str = "", obj: Any = None) -> HttpResponse:
+        context = {**context, **views.size_guard_context()}
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: EmailTemplate, form, change: bool) -> None:
         old_name = form.initial.get("name", "") if change else ""

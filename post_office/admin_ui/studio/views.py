@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.cache import cache
@@ -75,6 +76,19 @@ def studio_context(model_admin, request: HttpRequest, object_id: str) -> dict[st
         "fallback_languages": [(code, language_label(code)) for code in missing_languages(obj)],
         "preview_url": url(model_admin, "studio_preview", quote(obj.pk)),
     }}
+
+
+def size_guard_context() -> dict[str, Any]:
+    """What the editor's size check (static/post_office/studio/size_guard.js) needs: a form over
+    DATA_UPLOAD_MAX_MEMORY_SIZE would get Django's bare 400 page and lose the edits on screen."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None:
+        return {}
+    return {"size_guard": {"limit": limit, "message": _(
+        "Not saved: this form is {size}, and the server accepts at most {limit} "
+        "(DATA_UPLOAD_MAX_MEMORY_SIZE). The largest field is “{field}”. Your edits are still on "
+        "this page: make that field smaller (images belong in inline images, not in the HTML) "
+        "and save again.")}}
 
 
 # --- preview -----------------------------------------------------------------------------------
