@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -226,7 +227,7 @@ def test_a_form_too_large_to_post_is_stopped_on_the_page_naming_its_largest_fiel
     alert.wait_for(state="visible")
     text = alert.inner_text()
     assert "Indonesian (id): HTML content" in text, text
-    assert "accepts at most 49 KB (DATA_UPLOAD_MAX_MEMORY_SIZE)" in text  # 50,000 bytes
+    assert "accepts at most 48 KB (DATA_UPLOAD_MAX_MEMORY_SIZE)" in text  # 50,000 bytes, rounded down
     assert posts == [] and page.url == change_url
     assert field.input_value() == huge  # nothing lost
     assert EmailTemplate.objects.get(language="id").html_content == "<p>Hai</p>"
@@ -234,6 +235,46 @@ def test_a_form_too_large_to_post_is_stopped_on_the_page_naming_its_largest_fiel
     field.fill("<p>Hai lagi</p>")  # small enough again: it saves
     save_and_continue(page)
     assert EmailTemplate.objects.get(language="id").html_content == "<p>Hai lagi</p>"
+
+
+def test_the_size_check_counts_exactly_what_the_browser_sends(browser_page, settings):
+    """Line breaks (sent as CRLF), quotes, brackets and non-ASCII text, measured against the real
+    request: a form of exactly DATA_UPLOAD_MAX_MEMORY_SIZE saves (Django refuses only more), and
+    one byte less of limit stops it in the page."""
+    template = EmailTemplate.objects.create(name="exact", subject="S0", content="c", html_content="<p>x</p>")
+    content = "Line (one) with 'quotes' & ~tildes!\nLine two: «ünïcödé» 🙂\r\n" * 300
+    page = browser_page
+
+    def save(subject: str, limit: int | None):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = limit
+        page.goto(f"/admin/post_office/emailtemplate/{template.pk}/change/")
+        page.fill("#id_subject", subject)
+        page.fill("#id_content", content)
+        posts: list = []
+
+        def saving(request) -> None:  # the form's own post, not the preview's
+            if request.method == "POST" and urlsplit(request.url).path.endswith(f"/{template.pk}/change/"):
+                posts.append(request)
+
+        page.on("request", saving)
+        page.click("button[name=_continue]")
+        page.wait_for_load_state()
+        page.remove_listener("request", saving)
+        return posts
+
+    [measured] = save("S1", None)  # no limit: no check, the browser sends what it sends
+    sent = len(measured.post_data_buffer)
+    assert measured.headers["content-type"] == "application/x-www-form-urlencoded"
+    page.wait_for_url(re.compile(r"/change/"))
+    assert EmailTemplate.objects.get(pk=template.pk).subject == "S1"
+
+    assert len(save("S2", sent)) == 1  # exactly at the limit: sent, and saved
+    assert not page.locator("#po-size-alert").is_visible()
+    assert EmailTemplate.objects.get(pk=template.pk).subject == "S2"
+
+    assert save("S3", sent - 1) == []  # one byte over: stopped in the page
+    assert page.locator("#po-size-alert").is_visible()
+    assert EmailTemplate.objects.get(pk=template.pk).subject == "S2"
 
 
 def studio_page_problems(page, watch: Watch, url: str, html: str) -> list[str]:
@@ -265,8 +306,9 @@ def payload_findings(page, watch: Watch, url: str, html: str) -> list[str]:
         try:
             return studio_page_problems(page, watch, url, html)
         except PlaywrightError as exc:  # a hijacked page times out: a finding, not a crash
-            # Frames the server itself serves (the preview) are expected; anything else is a trace.
-            traces = watch.problems(url, allowed_frame=lambda u: u.startswith(watch.base_url + "/"))
+            # Only the preview frame's own document is expected; any other navigation is a trace.
+            traces = watch.problems(url, allowed_frame=lambda u: u.startswith(url.removesuffix("change/")
+                                                                             + "studio/preview/"))
             if traces or last_try:
                 return [f"browser: {exc.message.splitlines()[0]}", *traces]
     raise AssertionError("unreachable")

@@ -104,3 +104,18 @@ def test_renaming_carries_translations_and_history_along(admin_client, family):
     assert admin_client.post(change_url(family), {**form_data(page), "name": "hello"}).status_code == 302
     assert set(EmailTemplate.objects.values_list("name", flat=True)) == {"hello"}
     assert set(EmailTemplateVersion.objects.values_list("template_name", flat=True)) == {"hello"}
+
+
+def test_the_size_check_reads_the_limit_whatever_the_number_format(admin_client, family, settings):
+    # A localized "2,621,440" would read as no number at all in the browser, and stop every save.
+    settings.USE_THOUSAND_SEPARATOR = True
+    body = admin_client.get(change_url(family)).content.decode()
+    assert 'data-limit="2621440"' in body
+    assert 'src="/static/post_office/studio/size_guard.js"' in body
+
+
+def test_without_an_upload_limit_the_editor_has_no_size_check(admin_client, family, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+    response = admin_client.get(change_url(family))
+    assert response.status_code == 200
+    assert b"data-po-size-guard" not in response.content and b"po-size-alert" not in response.content

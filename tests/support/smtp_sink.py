@@ -22,10 +22,10 @@ import argparse
 import asyncio
 import email
 import email.policy
-import errno
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -161,12 +161,23 @@ class FaultySMTP(SMTP):
 
 
 class SinkController(Controller):
+    """aiosmtpd's controller; with ``port=0`` it listens on a port the system picks at bind time
+    (a port found free beforehand may be taken by another test process before the bind)."""
+
     def __init__(self, handler, refuse_every: int = 0, **kwargs):
         self.refuse_every = refuse_every
         super().__init__(handler, **kwargs)
 
     def factory(self):
         return FaultySMTP(self.handler, refuse_every=self.refuse_every, **self.SMTP_kwargs)
+
+    def _create_server(self):
+        if self.port:
+            return super()._create_server()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((self.hostname, 0))
+        self.port = listener.getsockname()[1]  # read by start()'s probe and by SmtpSink.port
+        return self.loop.create_server(self._factory_invoker, sock=listener, ssl=self.ssl_context)
 
 
 class SmtpSink:
@@ -175,14 +186,9 @@ class SmtpSink:
     def __init__(self, refuse_every: int = 0, out: str | None = None, port: int = 0,
                  delay: float = 0.0, hold: threading.Event | None = None) -> None:
         self.handler = Handler(out=out, delay=delay, hold=hold)
-        self.refuse_every, self.fixed_port = refuse_every, port
-        self.controller = self._controller()
-
-    def _controller(self) -> SinkController:
-        return SinkController(
-            self.handler, refuse_every=self.refuse_every, hostname="127.0.0.1",
-            port=self.fixed_port or _free_port(), data_size_limit=50 * 1024 * 1024,
-            ready_timeout=START_SECONDS,
+        self.controller = SinkController(
+            self.handler, refuse_every=refuse_every, hostname="127.0.0.1", port=port,
+            data_size_limit=50 * 1024 * 1024, ready_timeout=START_SECONDS,
         )
 
     @property
@@ -203,16 +209,7 @@ class SmtpSink:
         return self.handler.refused
 
     def start(self) -> SmtpSink:
-        for attempt in range(1, 6):
-            try:
-                self.controller.start()
-                break
-            except OSError as exc:
-                # The free port was taken between the probe and the bind (another test process
-                # looking for one at the same moment): try another, unless the caller chose it.
-                if self.fixed_port or exc.errno != errno.EADDRINUSE or attempt == 5:
-                    raise
-                self.controller = self._controller()
+        self.controller.start()
         # Forget aiosmtpd's own start-up probe: it is counted once its connection is made, which
         # on a loaded machine may come after start() returns.
         deadline = time.monotonic() + START_SECONDS
@@ -230,14 +227,6 @@ class SmtpSink:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def main() -> None:

@@ -4,17 +4,28 @@
 (function () {
   "use strict";
 
-  // The length of text in an application/x-www-form-urlencoded body (what the browser sends).
-  function encodedLength(text) {
-    return encodeURIComponent(text).replace(/%20/g, "+").length;
+  // What Django counts of one field, as the browser will send it: the whole urlencoded body, or
+  // for multipart the name and the raw bytes of each field that is not a file. Browsers send
+  // line breaks as CRLF, whatever the textarea holds.
+  function fieldSize(name, value, multipart) {
+    const sent = value.replace(/\r\n|\r|\n/g, "\r\n");
+    if (multipart) {
+      return name.length + 2 + new TextEncoder().encode(sent).length;
+    }
+    return new URLSearchParams([[name, sent]]).toString().length + 1;  // and its "&"
   }
 
-  function readableSize(bytes) {
-    const megabyte = 1024 * 1024;
-    return bytes < megabyte ? Math.round(bytes / 1024) + " KB" : (bytes / megabyte).toFixed(1) + " MB";
+  // Sizes round away from the limit, so that a form just over it never reads as equal.
+  function readableSize(bytes, round) {
+    const kilobyte = 1024;
+    const megabyte = 1024 * kilobyte;
+    if (bytes < megabyte) {
+      return round(bytes / kilobyte) + " KB";
+    }
+    return (round(bytes / megabyte * 100) / 100).toFixed(2) + " MB";
   }
 
-  // "Indonesian (id): Html content" for a translation tab's field, "Html content" for the default.
+  // "Indonesian (id): HTML content" for a translation tab's field, "HTML content" for the default.
   function fieldTitle(form, guard, name) {
     const field = form.elements.namedItem(name);
     const id = field && field.id;
@@ -34,18 +45,19 @@
   document.addEventListener("submit", function (event) {
     const form = event.target;
     const guard = form.querySelector("[data-po-size-guard]");
-    if (!guard) {
-      return;
+    const limit = guard ? Number(guard.dataset.limit) : NaN;
+    if (event.defaultPrevented || !Number.isFinite(limit)) {
+      return;  // not ours, already stopped, or no limit we can read: let Django decide
     }
-    const limit = Number(guard.dataset.limit);
-    let total = 0;
+    const multipart = form.enctype === "multipart/form-data";
+    let total = multipart ? 0 : -1;  // urlencoded: no "&" after the last field
     let largest = null;
     let largestSize = -1;
     for (const [name, value] of new FormData(form, event.submitter)) {
       if (typeof value !== "string") {
         continue;  // files are not counted against the limit
       }
-      const size = encodedLength(name) + encodedLength(value) + 2;  // "=" and "&"
+      const size = fieldSize(name, value, multipart);
       total += size;
       if (size > largestSize) {
         largest = name;
@@ -59,12 +71,15 @@
     }
     event.preventDefault();
     event.stopImmediatePropagation();
-    alert.textContent = guard.dataset.message
-      .replace("{size}", readableSize(total))
-      .replace("{limit}", readableSize(limit))
-      .replace("{field}", fieldTitle(form, guard, largest));
+    const parts = {
+      size: readableSize(total, Math.ceil),
+      limit: readableSize(limit, Math.floor),
+      field: fieldTitle(form, guard, largest),
+    };
+    alert.textContent = guard.dataset.message.replace(/\{(size|limit|field)\}/g, (_, key) => parts[key]);
     alert.hidden = false;
     form.prepend(alert);
+    alert.focus();
     alert.scrollIntoView({block: "center"});
   }, true);
 })();
