@@ -14,12 +14,13 @@ PYTEST_TIMEOUT ?= 300
 PYTEST_OPTS := -n $(PYTEST_WORKERS) --timeout=$(PYTEST_TIMEOUT)
 DEMO_ADDR := 127.0.0.1:8000
 
-.PHONY: help demo demo-data test test-sqlite test-postgres test-mariadb lint bench clean distclean
+.PHONY: help demo demo-data test test-sqlite test-postgres test-mariadb lint messages bench clean distclean
 
 help:
 	@echo "make demo       install, migrate demo/ on SQLite, load sample data, serve http://$(DEMO_ADDR)/admin/"
 	@echo "make test       install, run the suite on SQLite, then on PostgreSQL (127.0.0.1:5432) and MariaDB (:3306)"
 	@echo "make lint       ruff"
+	@echo "make messages   update the translation catalogues from the source and compile them (GNU gettext)"
 	@echo "make bench      benchmarks (bench/)"
 	@echo "make clean      remove the demo database, mail, media and caches (distclean: also .venv)"
 
@@ -55,6 +56,13 @@ test-mariadb: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+
+# Run from the package, so the catalogues land in post_office/locale/ (one per language there).
+messages: $(VENV)/.installed
+	cd post_office && for lang in $$(ls locale); do \
+		DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) ../$(PY) -m django makemessages -l $$lang --no-obsolete --no-location; \
+	done
+	cd post_office && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) ../$(PY) -m django compilemessages
 
 bench: $(VENV)/.installed
 	@if [ -x bench/run.sh ]; then bench/run.sh; else $(PY) -m bench; fi
