@@ -90,6 +90,7 @@ def test_batch_delivery_timeout_returns_unstarted_emails_to_the_queue(configure,
 @pytest.mark.parametrize("threads", [1, 3])
 def test_threads_per_process_opens_one_connection_per_thread(configure, smtp_backend, threads):
     configure(THREADS_PER_PROCESS=threads, BACKENDS={"default": "tests.test_settings.SlowSMTPBackend"})
+    smtp_backend.hold_until_connections(threads)  # no thread can send them all before the others start
     queue(6)
     assert mail.send_queued() == (6, 0, 0)
     connections = {m.peer for m in smtp_backend.messages}

@@ -199,9 +199,9 @@ def test_a_database_connection_dropped_between_batches_is_replaced(settings, smt
 
 
 def test_each_thread_reuses_one_connection_for_its_whole_batch(settings, smtp_backend, queue_emails):
-    # 30 ms per message: no thread can send the whole batch (1.8 s alone) before the others have
-    # started (with 10 ms, a loaded machine once let one thread do it all on one connection).
-    smtp_backend.handler.delay = 0.03
+    # No thread can send the whole batch before the others have started (with only a slow server,
+    # a loaded machine once let one thread do it all on one connection).
+    smtp_backend.hold_until_connections(3)
     settings.POST_OFFICE = {**settings.POST_OFFICE, "THREADS_PER_PROCESS": 3, "BATCH_SIZE": 60}
     queue_emails(60)
 

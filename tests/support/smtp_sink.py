@@ -219,6 +219,20 @@ class SmtpSink:
             self.handler.connections = self.handler.refused = 0
         return self
 
+    def hold_until_connections(self, count: int) -> None:
+        """Hold every message until ``count`` connections have been opened, so that that many
+        clients each take part whatever the machine's scheduling (released anyway shortly before
+        the hold's limit: a test counting connections then fails on its count)."""
+        hold = self.handler.hold = threading.Event()
+
+        def release() -> None:
+            deadline = time.monotonic() + HOLD_LIMIT_SECONDS - 1
+            while self.handler.connections < count and time.monotonic() < deadline:
+                time.sleep(0.01)
+            hold.set()
+
+        threading.Thread(target=release, name="sink-hold", daemon=True).start()
+
     def stop(self) -> None:
         self.controller.stop()
 
