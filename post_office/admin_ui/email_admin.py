@@ -91,6 +91,9 @@ class EmailAdmin(EmailActionsMixin, ModelAdmin):
     # Status and content first (what support staff open an email for), the envelope below.
     change_form_outer_before_template = "post_office/admin/email_detail_top.html"
 
+    class Media:
+        js = ("post_office/load_errors.js",)  # the live status says when it could not refresh
+
     # --- permissions: read-only, no add ------------------------------------------------------
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -44,3 +44,18 @@ def test_width_toggle_switches_the_preview_between_desktop_and_mobile(console):
     page.wait_for_function(f"() => ({width})() === 375")
     page.click("[data-testid=po-width-desktop]")
     page.wait_for_function(f"() => ({width})() === {desktop}")
+
+
+def test_a_status_refresh_that_fails_is_shown_and_cleared_by_the_next_good_one(console):
+    email = mail.send(recipients=["live@example.com"], sender="shop@example.com", subject="Live", message="x")
+    page = console.page
+    page.route("**/live/**", lambda route: route.fulfill(status=403, body="Forbidden"))
+    console.open(f"/admin/post_office/email/{email.pk}/change/")
+
+    notice = page.locator("[data-testid=po-live-status] .po-load-error")
+    notice.wait_for(timeout=15_000)
+    assert notice.inner_text() == "Not up to date: the last refresh failed (HTTP 403). Trying again."
+    assert "queued" in page.inner_text("[data-testid=po-live-status]").lower()  # still shown
+
+    page.unroute("**/live/**")
+    notice.wait_for(state="detached", timeout=15_000)

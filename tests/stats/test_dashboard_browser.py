@@ -138,3 +138,18 @@ def test_polling_pauses_while_the_tab_is_hidden_and_never_piles_up(page, live_se
         }""")
     assert page.evaluate("() => window.__countersTriggeredBy[0]") == "visibilitychange"
     assert re.fullmatch(r"\d+", figure(page, "queued"))
+
+
+def test_a_refresh_that_fails_marks_the_figures_out_of_date_until_one_succeeds(page, live_server):
+    counters = page.locator("#po-counters")
+    queued_before = figure(page, "queued")
+    page.route("**/dashboard/counters/**", lambda route: route.fulfill(status=500, body="Server Error"))
+
+    notice = counters.locator(".po-load-error")
+    notice.wait_for(timeout=15_000)  # the next 5 s tick fails
+    assert notice.inner_text() == "Not up to date: the last refresh failed (HTTP 500). Trying again."
+    assert notice.get_attribute("role") == "alert"
+    assert figure(page, "queued") == queued_before  # the last figures stay, marked
+
+    page.unroute("**/dashboard/counters/**")
+    notice.wait_for(state="detached", timeout=15_000)  # the next good answer replaces it

@@ -277,6 +277,33 @@ def test_the_size_check_counts_exactly_what_the_browser_sends(browser_page, sett
     assert EmailTemplate.objects.get(pk=template.pk).subject == "S2"
 
 
+@pytest.mark.parametrize(("fault", "reason"), [
+    ("server error", "HTTP 500"),
+    ("no answer", "no answer from the server"),
+    ("signed out", "signed out? reload the page"),  # a redirect to the login page, answered 200
+])
+def test_a_preview_that_cannot_be_loaded_says_so_in_its_place(browser_page, fault, reason):
+    template = EmailTemplate.objects.create(name="news", subject="News", content="Hi", html_content="<p>Hi</p>")
+    page = browser_page
+
+    def answer(route) -> None:
+        if fault == "server error":
+            route.fulfill(status=500, body="<h1>Server Error (500)</h1>")
+        elif fault == "no answer":
+            route.abort("connectionrefused")
+        else:
+            route.fulfill(status=200, content_type="text/html",
+                          body="<!DOCTYPE html><html><body><form id='login-form'></form></body></html>")
+
+    page.route("**/studio/preview/", answer)
+    page.goto(f"/admin/post_office/emailtemplate/{template.pk}/change/")
+
+    notice = page.locator("#po-studio-preview .po-load-error")
+    notice.wait_for()
+    assert notice.inner_text() == f"This could not be loaded ({reason}). Reload the page to try again."
+    assert page.locator("#po-studio-preview #login-form").count() == 0  # nothing of the answer drawn
+
+
 def studio_page_problems(page, watch: Watch, url: str, html: str) -> list[str]:
     """Open the change page at ``url`` of a template made of ``html``; everything it did wrong."""
     watch.reset()

@@ -51,7 +51,7 @@ class EmailTemplateStudioAdmin(ModelAdmin, ImportExportModelAdmin):
 
     class Media:
         css = {"all": ("post_office/studio/studio.css",)}
-        js = ("post_office/studio/size_guard.js",)
+        js = ("post_office/studio/size_guard.js", "post_office/load_errors.js")
 
     # --- permissions ----------------------------------------------------------------------------
     def has_import_permission(self, request: HttpRequest) -> bool:
