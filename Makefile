@@ -60,9 +60,10 @@ lint: $(VENV)/.installed
 # Run from the package, so the catalogues land in post_office/locale/ (one per language there).
 messages: $(VENV)/.installed
 	cd post_office && for lang in $$(ls locale); do \
-		DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) ../$(PY) -m django makemessages -l $$lang --no-obsolete --no-location; \
+		DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH="$(CURDIR)" "$(abspath $(PY))" -P -m django \
+			makemessages -l $$lang --no-obsolete --no-location || exit 1; \
 	done
-	cd post_office && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=$(CURDIR) ../$(PY) -m django compilemessages
+	cd post_office && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH="$(CURDIR)" "$(abspath $(PY))" -P -m django compilemessages
 
 bench: $(VENV)/.installed
 	@if [ -x bench/run.sh ]; then bench/run.sh; else $(PY) -m bench; fi

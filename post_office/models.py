@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .conf import post_office_settings
 from .fields import CommaSeparatedEmailField
@@ -129,7 +130,7 @@ class Email(models.Model):
 
     class Meta:
         app_label = "post_office"
-        verbose_name = _("Email")
+        verbose_name = pgettext_lazy("email message", "Email")
         verbose_name_plural = _("Emails")
         indexes = [
             models.Index(
@@ -322,7 +323,8 @@ class Suppression(models.Model):
         help_text=_("The provider event that caused it, e.g. 'sparkpost bounce (class 10)'."),
     )
     email = models.ForeignKey(
-        Email, blank=True, null=True, related_name="+", verbose_name=_("Email"), on_delete=models.SET_NULL,
+        Email, blank=True, null=True, related_name="+", verbose_name=pgettext_lazy("email message", "Email"),
+        on_delete=models.SET_NULL,
         help_text=_("The email whose bounce or complaint added the address."),
     )
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
@@ -40,7 +41,7 @@ class LogAdmin(ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @display(description=_("Email"), ordering="email")
+    @display(description=pgettext_lazy("email message", "Email"), ordering="email")
     def email_link(self, obj: Log):
         link = reverse(f"{self.admin_site.name}:post_office_email_change", args=[obj.email_id])
         return format_html('<a href="{}">#{} {}</a>', link, obj.email_id, Truncator(str(obj.email)).chars(50))

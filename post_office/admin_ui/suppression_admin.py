@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
@@ -68,7 +68,7 @@ class SuppressionAdmin(ReadOnlyAdminMixin, ModelAdmin):
     def reason_badge(self, obj: Suppression) -> str:
         return badge(obj.get_reason_display(), REASON_BADGES.get(obj.reason, ""))
 
-    @display(description=_("Email"))
+    @display(description=pgettext_lazy("email message", "Email"))
     def email_link(self, obj: Suppression) -> str:
         if not obj.email_id:
             return "-"

@@ -8,6 +8,8 @@ retry count for the requeued, one INSERT for all logs.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +29,10 @@ logger = logging.getLogger("post_office")
 # Tries of a results write that the database aborts to end a lock conflict (a deadlock with an
 # operator's bulk action on the same emails, say). Each try is the whole transaction again.
 WRITE_ATTEMPTS = 3
+# Before trying again, a pause of up to this many seconds per try so far (random, so that two
+# writers do not collide again in step): the transaction that won must get the locks it waited for
+# and finish first; an immediate retry can take them back and deadlock with it again.
+CONFLICT_PAUSE_SECONDS = 0.2
 
 
 @dataclass
@@ -109,6 +115,7 @@ def record(results: list[DeliveryResult], log_level: int, policy: RetryPolicy,
                 raise
             logger.warning("Writing %d delivery results conflicted with another transaction (%s); "
                            "writing them again.", len(results), exc)
+            time.sleep(random.uniform(0.5, 1.0) * CONFLICT_PAUSE_SECONDS * attempt)
     # Only now: a write tried again must see the emails' retry counts as they were.
     for retries, emails in out.requeue.items():
         for email in emails:

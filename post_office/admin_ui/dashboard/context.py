@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ...models import RecipientDeliveryStatus
 from ...stats import queries
@@ -56,7 +57,8 @@ def age_text(seconds: float | None) -> str:
         return _("%(m)d min") % {"m": seconds // 60}
     if seconds < 86400:
         return _("%(h)d h %(m)d min") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
-    return _("%(d)d days") % {"d": seconds // 86400}
+    days = seconds // 86400
+    return ngettext("%(d)d day", "%(d)d days", days) % {"d": days}
 
 
 def counters_context(now: datetime) -> dict:

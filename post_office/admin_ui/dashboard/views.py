@@ -19,6 +19,7 @@ from ...errors import PostOfficeError
 from ...models import Email
 from ...operations import requeue_failed
 from ...stats import queries
+from ..actions import result_message
 from .context import PARTS, REQUEUE, TEST_CONNECTION, VIEW_EMAIL, VIEW_LOG
 
 CONNECTION_TIMEOUT = 10  # seconds: a test must answer while the operator waits
@@ -83,9 +84,5 @@ def requeue_reason(request: HttpRequest) -> HttpResponse:
     except PostOfficeError as exc:
         messages.error(request, str(exc))
         return redirect("admin:index")
-    text = _("Requeued %(done)d email(s).") % {"done": result.done}
-    if result.skipped_total:
-        skipped = ", ".join(f"{n} {why}" for why, n in result.skipped.items())
-        text += " " + _("Skipped: %(skipped)s.") % {"skipped": skipped}
-    messages.success(request, text)
+    messages.success(request, result_message("requeue", result))
     return redirect("admin:index")

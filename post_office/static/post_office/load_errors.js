@@ -21,7 +21,10 @@
       notice.setAttribute("role", "alert");
       host.prepend(notice);
     }
-    notice.textContent = host.dataset.poError.replace("{reason}", () => reason);
+    const text = host.dataset.poError.replace("{reason}", () => reason);
+    if (notice.textContent !== text) {  // a screen reader announces each change of an alert
+      notice.textContent = text;
+    }
   }
 
   document.addEventListener("htmx:responseError", function (event) {
