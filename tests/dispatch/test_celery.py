@@ -15,6 +15,7 @@ from post_office.models import STATUS, Email, Log
 from post_office.tasks import send_queued_mail
 from tests.support.celery_workers import REDIS_URL, Worker, purge, redis_available
 from tests.support.services import require
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -68,7 +69,7 @@ def test_worker_delivers_emails_queued_with_celery_enabled_within_seconds(
     # for a loaded CI machine; the worker itself was up before the emails were queued).
     assert delivered_in < 30
     assert sorted(line["subject"] for line in sink.lines()) == ["Order 0", "Order 1", "Order 2"]
-    assert _wait_until(lambda: Email.objects.filter(status=STATUS.sent).count() == 3)
+    assert wait_until(lambda: Email.objects.filter(status=STATUS.sent).count() == 3, timeout=10)
 
 
 def test_two_workers_at_once_send_nothing_twice(on_postgres, settings, workers, sink_process, queue_emails):
@@ -81,7 +82,7 @@ def test_two_workers_at_once_send_nothing_twice(on_postgres, settings, workers, 
     send_queued_mail.delay()  # one task each: both workers drain the same queue at once
 
     assert sink.wait_for(total, timeout=90) == total
-    assert _wait_until(lambda: Email.objects.filter(status=STATUS.sent).count() == total)
+    assert wait_until(lambda: Email.objects.filter(status=STATUS.sent).count() == total, timeout=10)
     seen = sink.message_ids()
     assert len(seen) == total and sum(seen.values()) == total
     assert Log.objects.filter(status=STATUS.sent).count() == total
@@ -90,17 +91,8 @@ def test_two_workers_at_once_send_nothing_twice(on_postgres, settings, workers, 
         return [sum(int(n) for n in re.findall(r"send_queued_mail\[[\w-]+\] succeeded in [\d.]+s: \((\d+), 0, 0\)",
                                                  w.output())) for w in pair]
 
-    assert _wait_until(lambda: sum(sent_by()) == total, timeout=60), sent_by()
+    assert wait_until(lambda: sum(sent_by()) == total, timeout=60), sent_by()
     assert min(sent_by()) > 0, sent_by()  # both really worked the queue
-
-
-def _wait_until(condition, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 class Rollback(Exception):

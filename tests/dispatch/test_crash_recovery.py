@@ -11,6 +11,7 @@ from django.db.models import Count
 
 from post_office.models import STATUS, Email, Log
 from tests.support.processes import finish, start_dispatcher, terminate
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,9 +41,7 @@ def kill_one_mid_batch_then_recover(total: int, test_db_name, sink_process, queu
     survivors = []
     try:
         assert sink.wait_for(300, timeout=60) >= 300
-        deadline = time.monotonic() + 10
-        while not _holds_a_claim() and time.monotonic() < deadline:  # aim mid-batch, not between
-            time.sleep(0.01)
+        wait_until(_holds_a_claim, 10, interval=0.01)  # aim mid-batch, not between
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=10)
         accepted = set(_once_settled(sink))

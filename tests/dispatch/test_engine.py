@@ -19,6 +19,7 @@ from post_office import mail
 from post_office.dispatch.claim import claim_batch, new_lease_token
 from post_office.dispatch.engine import run_batch, send_queued_until_done, send_until_done
 from post_office.models import STATUS, Attachment, Email, EmailTemplate, Log
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -402,9 +403,7 @@ def test_a_thread_abandoned_mid_send_gives_back_the_email_it_took_ahead(settings
     pool = DeliveryPool(1, threading.Event(), threading.Semaphore(10))
     pool.submit(emails, time.monotonic() + 60)
     # The thread is sending one email, and took the next ahead of its turn while the server holds it.
-    until = time.monotonic() + 10
-    while pool.backlog() > 1 and time.monotonic() < until:
-        time.sleep(0.01)
+    wait_until(lambda: pool.backlog() <= 1, 10, interval=0.01)
     assert pool.backlog() == 1
 
     leftovers = pool.close(0.1)  # the thread is abandoned, still waiting for the server's reply

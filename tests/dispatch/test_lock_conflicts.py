@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import pytest
 from django.db import connection, connections
@@ -15,6 +14,7 @@ from post_office.dispatch.deliver import DeliveryResult
 from post_office.dispatch.record import record
 from post_office.dispatch.retry import RetryPolicy
 from post_office.models import STATUS, Email
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,9 +99,7 @@ def test_a_results_write_that_loses_a_deadlock_is_written_again(on_postgres, que
         # The write locks the first email (ids in order), then waits for the second...
         write, outcome = in_thread(lambda: record([DeliveryResult(first), DeliveryResult(second)], 2,
                                                   RetryPolicy.from_settings()))
-        until = time.monotonic() + 10
-        while not blocked_by(other_pid) and time.monotonic() < until:
-            time.sleep(0.02)
+        wait_until(lambda: blocked_by(other_pid), 10, interval=0.02)
         # ...which the other transaction holds, and now it wants the first: a deadlock, which
         # PostgreSQL ends by aborting the write (its deadlock_timeout is the shorter).
         lock_row(other, first.pk)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +15,7 @@ from django.db import connections
 from django.test import Client
 
 from post_office.models import EmailTemplate, EmailTemplateVersion
+from tests.support.waiting import wait_until
 
 from ..browser.xss import Watch, payloads
 from .browser import LiveServer, OffServerHost
@@ -85,16 +85,13 @@ def frame_until(frame, predicate: str, timeout: float = 15) -> bool:
     (wait_for_function's animation frames and timers) never fires in it."""
     from playwright.sync_api import Error as PlaywrightError
 
-    deadline = time.monotonic() + timeout
-    while True:
+    def holds() -> bool:
         try:
-            if frame.evaluate(predicate):
-                return True
+            return bool(frame.evaluate(predicate))
         except PlaywrightError:  # between two documents: no context to evaluate in for a moment
-            pass
-        if time.monotonic() > deadline:
             return False
-        time.sleep(0.05)
+
+    return wait_until(holds, timeout, interval=0.05)
 
 
 def image_loaded(frame) -> bool:

@@ -35,6 +35,8 @@ from email.parser import BytesHeaderParser
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
+from tests.support.waiting import wait_until
+
 
 @dataclass
 class Received:
@@ -212,9 +214,7 @@ class SmtpSink:
         self.controller.start()
         # Forget aiosmtpd's own start-up probe: it is counted once its connection is made, which
         # on a loaded machine may come after start() returns.
-        deadline = time.monotonic() + START_SECONDS
-        while self.handler.connections < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: self.handler.connections >= 1, START_SECONDS, interval=0.01)
         with self.handler.lock:
             self.handler.connections = self.handler.refused = 0
         return self
@@ -226,9 +226,7 @@ class SmtpSink:
         hold = self.handler.hold = threading.Event()
 
         def release() -> None:
-            deadline = time.monotonic() + HOLD_LIMIT_SECONDS - 1
-            while self.handler.connections < count and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: self.handler.connections >= count, HOLD_LIMIT_SECONDS - 1, interval=0.01)
             hold.set()
 
         threading.Thread(target=release, name="sink-hold", daemon=True).start()
